@@ -1,0 +1,338 @@
+"""Reader for the CNEMC hourly archive CSV (one file per hour, all stations; sources.md §1a).
+
+Header::
+
+    timepoint,stationcode,longitude,latitude,area,positionname,primarypollutant,aqi,pm10,pm10_24h,
+    pm2_5,pm2_5_24h,o3,o3_24h,o3_8h,o3_8h_24h,no2,no2_24h,so2,so2_24h,co,co_24h
+
+Variants handled (sources.md §1a, standards.md §6):
+
+* ``timepoint`` as ``2022-01-01T00:00:00`` or ``2026-03-10T1000`` (a trailing ``Z`` is Beijing time too);
+* missing values as empty fields or ``NA`` (also ``—``, ``-``); ``/`` = **not monitored** by design
+  (HJ 633-2026 Tables 4–5), kept apart from "missing" in the ``not_monitored`` column;
+* duplicated station rows (the live scraper appended) — the last one wins;
+* the O3 columns whose meaning changed: before 2023-11-09 (:data:`O3_SWAP_END`) the current 1-h O3 is
+  in ``o3_24h`` and ``o3`` is a running maximum; from 2023-11-14 ``o3`` is the 1-h value (``o3_24h``
+  empty or equal). The layout is chosen by the row's time and **checked**: a running maximum is never
+  below the current value; rows in the ambiguous days 2023-11-09…13 are decided by that check. The
+  current 8-h mean is ``o3_8h_24h`` in every layout (``o3_8h`` is the day's max so far);
+* quoted multi-pollutant ``primarypollutant`` fields with any of the spellings seen;
+* area labels renamed over time (昌吉州 → 昌吉回族自治州).
+
+Published AQI, primary pollutants and moving means are kept as ``published_*`` columns for
+reconciliation; RegionAir recomputes them from the 1-h values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..nomenclature import PRIMARY_LABEL_PATTERNS, TZ
+
+SOURCE = "cnemc-archive"
+
+HEADER: tuple[str, ...] = (
+    "timepoint", "stationcode", "longitude", "latitude", "area", "positionname", "primarypollutant",
+    "aqi", "pm10", "pm10_24h", "pm2_5", "pm2_5_24h", "o3", "o3_24h", "o3_8h", "o3_8h_24h",
+    "no2", "no2_24h", "so2", "so2_24h", "co", "co_24h",
+)
+NUMERIC = HEADER[7:] + ("longitude", "latitude")
+
+#: Upstream tokens for a missing value (sources.md §1a) and for "not monitored" (HJ 633-2026 Table 4).
+MISSING_TOKENS = frozenset({"", "NA", "N/A", "—", "-", "-;", "null", "NULL", "nan", "NaN"})
+NOT_MONITORED_TOKEN = "/"
+
+#: Last day of the swapped O3 layout and first day of the direct one (HeQinWill/CNEMC README).
+O3_SWAP_END = pd.Timestamp("2023-11-09", tz=TZ)
+O3_DIRECT_START = pd.Timestamp("2023-11-14", tz=TZ)
+
+#: Publisher's area labels → current label.
+AREA_ALIASES = {"昌吉州": "昌吉回族自治州"}
+
+_TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}):?(\d{2})?(?::?\d{2})?Z?$")
+
+_CANONICAL = {"pm2_5": "pm25", "pm10": "pm10", "so2": "so2", "no2": "no2", "co": "co"}
+
+
+class ArchiveWarning(UserWarning):
+    """A recoverable defect in an archive file (counted, not fatal)."""
+
+
+def parse_primary(label) -> str:
+    """Canonical ``;``-joined codes of a CNEMC ``primarypollutant`` field ('' for none or NA).
+
+    Labels are matched by pattern (细颗粒物(PM2.5), 颗粒物(PM10), 臭氧1小时(O3_1h), 臭氧8小时 …);
+    an unknown label is kept as ``?<label>`` rather than failing.
+    """
+    if label is None or (isinstance(label, float) and np.isnan(label)):
+        return ""
+    text = str(label).strip()
+    if text in MISSING_TOKENS:
+        return ""
+    codes = []
+    for part in re.split(r"[,，;、]", text):
+        part = part.strip()
+        if not part or part in MISSING_TOKENS:
+            continue
+        for pattern, code in PRIMARY_LABEL_PATTERNS:
+            if pattern in part:
+                codes.append(code)
+                break
+        else:
+            codes.append(f"?{part}")
+    return ";".join(sorted(set(codes)))
+
+
+def _name(source) -> str:
+    if isinstance(source, str | os.PathLike):
+        return str(source)
+    return getattr(source, "name", "<stream>")
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        hint = ""
+        try:
+            data.decode("gb18030")
+            hint = " The bytes look like GBK/GB18030: re-save the file as UTF-8."
+        except UnicodeDecodeError:
+            pass
+        raise InputError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); CNEMC archive files are UTF-8.{hint}",
+            path=name, line=line,
+        ) from None
+
+
+def parse_archive(data: bytes, name: str = "<bytes>") -> pd.DataFrame:
+    """Parse one archive CSV (bytes) into the canonical hourly frame.
+
+    Parameters
+    ----------
+    data : bytes — the file content (UTF-8, optional BOM).
+    name : str — file name or URL, used in messages.
+
+    Returns
+    -------
+    DataFrame — canonical hourly frame (:mod:`regionair.nomenclature`) with provenance columns.
+
+    Raises
+    ------
+    InputError
+        Not UTF-8, wrong header, a truncated or over-long row, an unparseable ``timepoint`` or
+        ``stationcode``, or text in a numeric field — naming the file, line and column.
+    """
+    text = _decode(data, name)
+    if not text.strip():
+        raise InputError("empty file; expected the CNEMC archive header " + ",".join(HEADER[:4]) + ",…", path=name, line=1)
+    first = text.split("\n", 1)[0].strip().lstrip("\ufeff")
+    header = [h.strip().lower() for h in first.split(",")]
+    missing = [h for h in HEADER if h not in header]
+    if missing:
+        raise InputError(
+            f"header lacks {', '.join(missing)}; expected the CNEMC archive header: {','.join(HEADER)}",
+            path=name, line=1,
+        )
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, engine="c")
+    except pd.errors.ParserError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise InputError(f"malformed CSV row: {exc}; each row needs {len(header)} fields",
+                         path=name, line=int(m.group(1)) if m else None) from None
+    raw.columns = [c.strip().lower() for c in raw.columns]
+    if raw.empty:
+        return _empty()
+    # A truncated row: pandas silently fills absent trailing fields, so count fields per record.
+    for i, fields in enumerate(csv.reader(io.StringIO(text))):
+        if fields and len(fields) < len(header):
+            raise InputError(
+                f"row has {len(fields)} fields, the header {len(header)}; the file looks truncated — download it again",
+                path=name, line=i + 1, column=header[len(fields)] if len(fields) < len(header) else None,
+            )
+    return _normalise(raw, name)
+
+
+def _empty() -> pd.DataFrame:
+    cols = {"station": pd.Series(dtype=str), "time": pd.Series(dtype=f"datetime64[ns, {TZ.key}]")}
+    for p in ("pm25", "pm10", "so2", "no2", "co", "o3"):
+        cols[p] = pd.Series(dtype="float64")
+    cols["source"] = pd.Series(dtype=str)
+    return pd.DataFrame(cols)
+
+
+def _numeric(raw: pd.DataFrame, col: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Values of a numeric column and a mask of the not-monitored token; text raises InputError."""
+    s = raw[col].str.strip()
+    nm = (s == NOT_MONITORED_TOKEN).to_numpy()
+    blank = s.isin(MISSING_TOKENS).to_numpy() | nm
+    vals = pd.to_numeric(s.where(~blank), errors="coerce").to_numpy(dtype="float64")
+    bad = np.isnan(vals) & ~blank
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{s.iloc[i]!r} is not a number; expected a concentration, empty, 'NA' (missing) or '/' (not monitored)",
+            path=name, line=i + 2, column=col,
+        )
+    return vals, nm
+
+
+def _normalise(raw: pd.DataFrame, name: str) -> pd.DataFrame:
+    tp = raw["timepoint"].str.strip()
+    parts = tp.str.extract(_TIME_RE)
+    bad = parts[0].isna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"timepoint {tp.iloc[i]!r} is not a time; expected 2022-01-01T00:00:00 or 2026-03-10T1000 (Beijing time)",
+            path=name, line=i + 2, column="timepoint",
+        )
+    minutes = parts[2].fillna("00")
+    if (minutes != "00").any():
+        i = int(np.flatnonzero((minutes != "00").to_numpy())[0])
+        raise InputError(f"timepoint {tp.iloc[i]!r} is not on the hour", path=name, line=i + 2, column="timepoint")
+    try:
+        time = pd.to_datetime(parts[0] + "T" + parts[1], format="%Y-%m-%dT%H").dt.tz_localize(TZ)
+    except (ValueError, OverflowError) as exc:
+        raise InputError(f"timepoint out of range: {exc}", path=name, column="timepoint") from None
+    station = raw["stationcode"].str.strip()
+    if (station == "").any():
+        i = int(np.flatnonzero((station == "").to_numpy())[0])
+        raise InputError("empty stationcode", path=name, line=i + 2, column="stationcode")
+
+    num: dict[str, np.ndarray] = {}
+    not_mon: dict[str, np.ndarray] = {}
+    for col in NUMERIC:
+        num[col], not_mon[col] = _numeric(raw, col, name)
+
+    out = pd.DataFrame({"station": station, "time": time})
+    for upstream, code in _CANONICAL.items():
+        out[code] = num[upstream]
+    # O3: choose the 1-h column by period, then check it (module docstring).
+    o3_cur, o3_max = _o3_one_hour(time, num["o3"], num["o3_24h"], name)
+    out["o3"] = o3_cur
+    out["source"] = SOURCE
+
+    negative = np.zeros(len(out), dtype=bool)
+    for p in ("pm25", "pm10", "so2", "no2", "co", "o3"):
+        neg = out[p].to_numpy() < 0
+        if neg.any():
+            negative |= neg
+            out.loc[neg, p] = np.nan
+    if negative.any():
+        warnings.warn(f"{name}: {int(negative.sum())} row(s) with negative concentrations set to missing",
+                      ArchiveWarning, stacklevel=3)
+
+    nm_codes = np.full(len(out), "", dtype=object)
+    for upstream, code in (("co", "co"), ("no2", "no2"), ("o3", "o3"), ("pm10", "pm10"), ("pm2_5", "pm25"), ("so2", "so2")):
+        m = not_mon[upstream] | (not_mon["o3_24h"] if code == "o3" else False)
+        nm_codes[m] = np.where(nm_codes[m] == "", code, nm_codes[m] + ";" + code)
+    out["not_monitored"] = nm_codes
+    out["published_aqi"] = num["aqi"]
+    out["published_primary"] = raw["primarypollutant"].map(parse_primary).to_numpy()
+    for upstream, code in _CANONICAL.items():
+        out[f"published_{code}_24h"] = num[f"{upstream}_24h"]
+    out["published_o3_8h"] = num["o3_8h_24h"]
+    out["published_o3_1h_max"] = o3_max
+    out["station_name"] = raw["positionname"].str.strip().to_numpy()
+    out["area"] = raw["area"].str.strip().replace(AREA_ALIASES).to_numpy()
+    out["longitude"] = num["longitude"]
+    out["latitude"] = num["latitude"]
+    before = len(out)
+    out = out.drop_duplicates(["station", "time"], keep="last")
+    if len(out) < before:
+        warnings.warn(f"{name}: {before - len(out)} duplicate station row(s) dropped (last kept)",
+                      ArchiveWarning, stacklevel=3)
+    return out.reset_index(drop=True)
+
+
+def _o3_one_hour(time: pd.Series, o3: np.ndarray, o3_24h: np.ndarray, name: str):
+    """(current 1-h O3, running max or NaN) per row, by layout period, checked."""
+    swapped = (time < O3_SWAP_END).to_numpy()
+    ambiguous = ((time >= O3_SWAP_END) & (time < O3_DIRECT_START)).to_numpy()
+    both = ~np.isnan(o3) & ~np.isnan(o3_24h)
+    if ambiguous.any():
+        # Swapped layout ⇔ o3 (the running max) ≥ o3_24h everywhere, with some strict inequality.
+        amb = ambiguous & both
+        if amb.any() and (o3[amb] >= o3_24h[amb]).all() and (o3[amb] > o3_24h[amb]).any():
+            swapped = swapped | ambiguous
+    cur = np.where(swapped, o3_24h, np.where(np.isnan(o3), o3_24h, o3))
+    run_max = np.where(swapped, o3, np.nan)
+    violate = swapped & both & (o3 < o3_24h)
+    if violate.any():
+        warnings.warn(
+            f"{name}: {int(violate.sum())} row(s) where the O3 running maximum ('o3') is below the current "
+            "value ('o3_24h'); the columns may not be swapped in this file — check the layout",
+            ArchiveWarning, stacklevel=4,
+        )
+    return cur, run_max
+
+
+def read_archive(paths) -> pd.DataFrame:
+    """Read one or more CNEMC archive files into the canonical hourly frame.
+
+    Parameters
+    ----------
+    paths : path, file-like, or an iterable of them. A folder is read recursively (``*.csv``, sorted).
+
+    Returns
+    -------
+    DataFrame — canonical hourly frame with provenance (``published_*``, ``not_monitored``,
+    ``station_name``, ``area``, ``longitude``, ``latitude``), sorted by time and station; duplicate
+    station-hours across files keep the last file's row.
+
+    Raises
+    ------
+    InputError
+        For the first malformed file, naming file, line and column (nothing partial is returned).
+
+    Examples
+    --------
+    >>> frame = read_archive("data/sample")          # doctest: +SKIP
+    >>> frame[["station", "time", "pm25"]].head()     # doctest: +SKIP
+    """
+    items = _expand(paths)
+    frames = []
+    for item in items:
+        if isinstance(item, str | os.PathLike):
+            try:
+                data = Path(item).read_bytes()
+            except OSError as exc:
+                raise InputError(f"cannot read file: {exc.strerror}", path=item) from None
+        else:
+            data = item.read()
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+        frames.append(parse_archive(data, _name(item)))
+    if not frames:
+        return _empty()
+    out = pd.concat(frames, ignore_index=True)
+    out = out.drop_duplicates(["station", "time"], keep="last")
+    return out.sort_values(["time", "station"], kind="stable").reset_index(drop=True)
+
+
+def _expand(paths) -> list:
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    elif not isinstance(paths, Iterable) or hasattr(paths, "read"):
+        paths = [paths]
+    items = []
+    for p in paths:
+        if isinstance(p, str | os.PathLike) and Path(p).is_dir():
+            items.extend(sorted(Path(p).rglob("*.csv")))
+        else:
+            items.append(p)
+    return items

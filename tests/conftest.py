@@ -1,0 +1,34 @@
+"""Shared fixtures: the real CNEMC rows for the region (tests/data, copied from shared/data/cnemc)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+CNEMC_2022_01_01 = DATA / "region_2022-01-01.csv"
+CNEMC_2022_01_02_03 = DATA / "region_2022-01-02_03.csv"
+CNEMC_2026_03_10 = DATA / "region_2026-03-10.csv"
+
+
+@pytest.fixture(scope="session")
+def cnemc_2022_01_01_region():
+    from regionair.sources.cnemc_archive import read_archive
+
+    return read_archive(CNEMC_2022_01_01)
+
+
+@pytest.fixture(scope="session")
+def cnemc_2022_region():
+    """2022-01-01 T00 … 2022-01-04 T00: natural days 01-01, 01-02 and 01-03 complete."""
+    from regionair.sources.cnemc_archive import read_archive
+
+    return read_archive([CNEMC_2022_01_01, CNEMC_2022_01_02_03])
+
+
+@pytest.fixture(scope="session")
+def cnemc_2026_03_10_region():
+    from regionair.sources.cnemc_archive import read_archive
+
+    return read_archive(CNEMC_2026_03_10)
