@@ -1,7 +1,36 @@
-"""RegionAir dashboard entry point: `streamlit run app.py`."""
+"""RegionAir dashboard entry point: ``streamlit run app.py`` (or ``make run``).
+
+Draws the shared frame (sidebar filters mirrored in the URL) and navigation grouped by use; each page
+in ``pages/`` also runs on its own with default filters (AppTest does not support st.navigation).
+"""
 
 import streamlit as st
 
-st.set_page_config(page_title="RegionAir 乌—昌—石区域空气质量", layout="wide")
-st.title("乌—昌—石区域空气质量联防联控")
-st.write("RegionAir")
+from regionair import ui
+from regionair.i18n import t
+
+st.set_page_config(page_title="RegionAir 乌—昌—石区域空气质量", page_icon="🌫️", layout="wide")
+
+lang = st.session_state.get("lang") or st.query_params.get("lang", "zh")
+lang = lang if lang in ("zh", "en") else "zh"
+PAGES = {
+    t("nav_monitor", lang): [
+        st.Page("pages/overview.py", title=t("page_overview", lang), icon="🗺️", default=True, url_path="overview"),
+        st.Page("pages/hourly.py", title=t("page_hourly", lang), icon="⏱️", url_path="hourly"),
+        st.Page("pages/warnings.py", title=t("page_warnings", lang), icon="⚠️", url_path="warnings"),
+    ],
+    t("nav_analysis", lang): [
+        st.Page("pages/trends.py", title=t("page_trends", lang), icon="📈", url_path="trends"),
+        st.Page("pages/primary.py", title=t("page_primary", lang), icon="🧪", url_path="primary"),
+        st.Page("pages/episodes.py", title=t("page_episodes", lang), icon="🌫️", url_path="episodes"),
+        st.Page("pages/rankings.py", title=t("page_rankings", lang), icon="🏅", url_path="rankings"),
+    ],
+    t("nav_data", lang): [
+        st.Page("pages/data.py", title=t("page_data", lang), icon="🗄️", url_path="data"),
+    ],
+}
+nav = st.navigation(PAGES)
+st.sidebar.caption(t("signin_off", lang))
+ui.frame_filters()
+ui.mark_frame_run()
+nav.run()

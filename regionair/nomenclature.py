@@ -17,7 +17,7 @@ Optional provenance columns (kept when the source carries them, see :data:`PROVE
 ``not_monitored`` (``;``-joined pollutant codes the station does not monitor by design, the
 CNEMC ``/`` token — distinct from a missing value), ``published_aqi``, ``published_primary``
 (canonical codes, ``;``-joined), the publisher's moving means ``published_<p>_24h`` and
-``published_o3_8h``, station metadata as published (``station_name``, ``area``, ``longitude``,
+``published_o3_8h``, the O3 running maximum ``published_o3_1h_max``, station metadata as published (``station_name``, ``area``, ``longitude``,
 ``latitude``).
 
 A missing value is always ``NaN`` — never 0.
@@ -75,6 +75,7 @@ PROVENANCE_COLUMNS: tuple[str, ...] = (
     "published_aqi",
     "published_primary",
     *PUBLISHED_MEANS,
+    "published_o3_1h_max",
     "station_name",
     "area",
     "longitude",

@@ -1,0 +1,96 @@
+"""跨界趋势 Cross-boundary trends: jurisdictions side by side, 地方 vs 兵团, neighbouring pairs,
+diurnal/weekday/monthly profiles, calendar, correlation and lead/lag."""
+
+import pandas as pd
+import streamlit as st
+
+from regionair import charts, region, ui
+from regionair.analysis.latest import unit_hourly
+from regionair.analysis.trends import (
+    calendar_data,
+    correlation_matrix,
+    diurnal_profile,
+    lead_lag_pairs,
+    pair_differences,
+    time_average,
+)
+from regionair.aqi import daily_aqi
+from regionair.i18n import pollutant_label, t
+
+f = ui.page("page_trends")
+lang = f.lang
+names = f.unit_names()
+hourly = ui.data.hourly(f.start, f.end)
+if hourly.empty:
+    ui.no_data(f)
+    st.stop()
+p = f.pollutant
+units = unit_hourly(hourly, level="jurisdiction", edition=f.edition)
+units = units[units["station"].isin(f.units)]
+sides = unit_hourly(hourly, level="side", edition=f.edition)
+y_title = pollutant_label(p, lang, unit=True)
+
+# ---- series at the chosen resolution
+if f.resolution == "hour":
+    series = units[["station", "time", p]].rename(columns={"station": "unit", "time": "x"})
+else:
+    daily = daily_aqi(units.drop(columns=[c for c in units.columns if c.startswith(("iaqi_", "n_"))], errors="ignore"),
+                      edition=f.edition)
+    col = p if p != "o3" else "o3_8h"
+    src = daily if f.resolution == "day" else time_average(daily, avg_time="month", by="station")
+    xcol = "date" if "date" in src.columns else "month"
+    series = src[["station", xcol, col if col in src.columns else "aqi"]].rename(
+        columns={"station": "unit", xcol: "x", col if col in src.columns else "aqi": p})
+series["unit"] = series["unit"].map(names)
+fig = charts.time_series(series, x="x", y=p, color="unit", title=f"{t('series', lang)} · {y_title}", y_title=y_title,
+                         lang=lang, presentation=f.presentation, bands=(p == "aqi"))
+ui.chart(fig, series, f"trend_{p}_{f.resolution}", f)
+
+# ---- 地方 vs 兵团
+side = sides[["station", "time", p]].copy()
+side["station"] = side["station"].map(names)
+fig = charts.time_series(side, x="time", y=p, color="station", title=f"{t('local_vs_corps', lang)} · {y_title}",
+                         y_title=y_title, lang=lang, presentation=f.presentation, bands=(p == "aqi"))
+ui.chart(fig, side, f"local_vs_corps_{p}", f)
+
+# ---- neighbouring pairs (computed from the boundary polygons)
+pairs = region.neighbour_pairs()
+pairs = pairs[pairs["a"].isin(f.units) & pairs["b"].isin(f.units)]
+if len(pairs):
+    diff = pair_differences(units, pairs, p)
+    diff["pair"] = diff["a"].map(names) + " − " + diff["b"].map(names)
+    fig = charts.time_series(diff, x="time", y="difference", color="pair", title=f"{t('neighbour_pairs', lang)} · {y_title}",
+                             y_title=y_title, lang=lang, presentation=f.presentation)
+    ui.chart(fig, diff, f"pair_differences_{p}", f)
+
+# ---- profiles
+c1, c2 = st.columns(2)
+solar = c1.toggle(t("solar_clock", lang), key="solar")
+prof = diurnal_profile(units, p, by="station", clock="solar" if solar else "beijing")
+prof["station"] = prof["station"].map(names)
+fig = charts.profile_chart(prof, x="hour", y="mean", lo="lower", hi="upper", color="station", title=t("diurnal", lang),
+                           x_title="hour", y_title=y_title, presentation=f.presentation)
+with c1:
+    ui.chart(fig, prof, f"diurnal_{p}", f)
+
+# ---- calendar of daily AQI
+daily_units = daily_aqi(units[["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]], edition=f.edition)
+cal = calendar_data(daily_units).rename(columns={"station": "unit"})
+cal["unit"] = cal["unit"].map(names)
+fig = charts.calendar_heatmap(cal, title=t("calendar", lang), lang=lang, presentation=f.presentation)
+with c2:
+    ui.chart(fig, cal, "calendar_aqi", f)
+
+# ---- correlation and lead/lag
+c3, c4 = st.columns(2)
+corr = correlation_matrix(units, p)
+corr = corr.rename(index=names, columns=names)
+with c3:
+    ui.chart(charts.heatmap(corr, title=t("correlation", lang), presentation=f.presentation), corr.reset_index(),
+             f"correlation_{p}", f)
+if len(pairs):
+    ll = lead_lag_pairs(units, pairs, p, max_lag=12)
+    ll = ll.assign(a=ll["a"].map(names), b=ll["b"].map(names))
+    with c4:
+        st.markdown(f"**{t('lead_lag', lang)}**")
+        st.dataframe(ll, hide_index=True)

@@ -1,0 +1,197 @@
+"""Plotly figure builders with one template: CJK font stack, AQI colours, consistent sizes.
+
+Every builder takes the table behind the chart (so pages can offer it for download) and returns a
+``plotly.graph_objects.Figure``. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from . import standards as S
+from .aqi import category_colour
+from .i18n import category_name, pollutant_label, primary_label, t
+
+#: Fonts that carry Chinese glyphs, in order of preference (Noto CJK is installed by `make setup`).
+FONT_STACK = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif'
+AQI_BANDS = [(0, 50), (50, 100), (100, 150), (150, 200), (200, 300), (300, 500)]
+SIDE_SYMBOL = {"地方": "circle", "兵团": "diamond"}
+
+
+def _template(scale: float = 1.0) -> go.layout.Template:
+    return go.layout.Template(
+        layout=dict(
+            font=dict(family=FONT_STACK, size=13 * scale, color="#222"),
+            title=dict(font=dict(size=17 * scale), x=0.01, xanchor="left"),
+            legend=dict(font=dict(size=12 * scale), orientation="h", y=-0.18),
+            margin=dict(l=60, r=20, t=60, b=60),
+            colorway=["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2", "#7f7f7f", "#bcbd22"],
+            plot_bgcolor="white",
+            paper_bgcolor="white",
+            xaxis=dict(gridcolor="#e6e6e6", linecolor="#999", ticks="outside"),
+            yaxis=dict(gridcolor="#e6e6e6", linecolor="#999", ticks="outside", rangemode="tozero"),
+            hoverlabel=dict(font=dict(family=FONT_STACK)),
+        )
+    )
+
+
+pio.templates["regionair"] = _template(1.0)
+pio.templates["regionair_presentation"] = _template(1.6)
+
+
+def template(presentation: bool = False) -> str:
+    """Name of the registered template (``presentation`` enlarges every font by 1.6× for projection)."""
+    return "regionair_presentation" if presentation else "regionair"
+
+
+def aqi_colorscale() -> list:
+    """Stepped plotly colour scale over AQI 0–500 with the standard category colours (HJ 633 Annex A)."""
+    scale = []
+    for (lo, hi), cat in zip(AQI_BANDS, S.CATEGORIES, strict=True):
+        scale += [[lo / 500, cat["hex"]], [hi / 500, cat["hex"]]]
+    return scale
+
+
+def add_aqi_bands(fig: go.Figure, *, y_max: float | None = None, lang: str = "zh", opacity: float = 0.12) -> go.Figure:
+    """Shade the AQI category bands behind a chart whose y axis is AQI."""
+    top = y_max if y_max is not None else 500
+    for (lo, hi), cat in zip(AQI_BANDS, S.CATEGORIES, strict=True):
+        if lo >= top:
+            break
+        fig.add_hrect(y0=lo, y1=min(hi, top), fillcolor=cat["hex"], opacity=opacity, line_width=0, layer="below",
+                      annotation_text=category_name(cat["level"], lang), annotation_position="right",
+                      annotation_font_size=10)
+    return fig
+
+
+def footer(fig: go.Figure, text: str) -> go.Figure:
+    """Footer line (source, period, edition) under the plot — it travels with exported images."""
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=-0.28, showarrow=False,
+                       xanchor="left", yanchor="top", font=dict(size=10, color="#666"))
+    fig.update_layout(margin=dict(b=110))
+    return fig
+
+
+def time_series(df: pd.DataFrame, *, x: str, y: str, color: str, title: str, y_title: str,
+                lang: str = "zh", presentation: bool = False, bands: bool = False) -> go.Figure:
+    """Lines of ``y`` against ``x``, one per ``color`` group; AQI bands shaded when ``bands``."""
+    fig = go.Figure()
+    for name, g in df.groupby(color, sort=False):
+        fig.add_trace(go.Scatter(x=g[x], y=g[y], mode="lines+markers" if len(g) < 60 else "lines",
+                                 name=str(name), connectgaps=False, marker=dict(size=4)))
+    fig.update_layout(template=template(presentation), title=title, yaxis_title=y_title, hovermode="x unified")
+    if bands and len(df):
+        add_aqi_bands(fig, y_max=max(float(np.nanmax(df[y].to_numpy(dtype=float))) * 1.1, 120), lang=lang)
+    return fig
+
+
+def aqi_bars(df: pd.DataFrame, *, x: str, title: str, lang: str = "zh", presentation: bool = False,
+             hover: str | None = None) -> go.Figure:
+    """Bars of AQI coloured by category (e.g. KPI per jurisdiction or worst stations)."""
+    colours = [category_colour(v) for v in df["aqi"]]
+    fig = go.Figure(go.Bar(x=df[x], y=df["aqi"], marker_color=colours, text=df["aqi"].round().astype("Int64").astype(str),
+                           textposition="outside", hovertext=df[hover] if hover else None))
+    fig.update_layout(template=template(presentation), title=title, yaxis_title="AQI", showlegend=False)
+    return fig
+
+
+def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: str, lang: str = "zh",
+               presentation: bool = False) -> go.Figure:
+    """Offline region map: polygons filled by their unit's AQI category, stations as points.
+
+    Parameters
+    ----------
+    bounds : GeoDataFrame of district polygons (``id``, ``unit`` = jurisdiction id, geometry, WGS84).
+    units : per-jurisdiction table with ``id``, ``aqi``, ``name`` (KPI table).
+    stations : latest station table with ``longitude latitude aqi station name primary_pollutants side``.
+    No tile server: drawn as filled scatter traces on a plain lon/lat plane with equal aspect.
+    """
+    fig = go.Figure()
+    aqi_by_unit = dict(zip(units["id"], units["aqi"], strict=False))
+    name_by_unit = dict(zip(units["id"], units["name"], strict=False))
+    for _, row in bounds.iterrows():
+        geom = row.geometry
+        polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        aqi = aqi_by_unit.get(row["unit"], np.nan)
+        colour = category_colour(aqi) if not pd.isna(aqi) else "#E0E0E0"
+        label = name_by_unit.get(row["unit"], row.get("name", row["unit"]))
+        for k, poly in enumerate(polys):
+            xs, ys = poly.exterior.coords.xy
+            fig.add_trace(go.Scatter(
+                x=list(xs), y=list(ys), fill="toself", fillcolor=colour, opacity=0.55, mode="lines",
+                line=dict(color="#555", width=0.8), hoverinfo="text", showlegend=False,
+                text=f"{label} {row.get('name_' + lang, '')}<br>AQI {'' if pd.isna(aqi) else int(aqi)}",
+                name=f"{row['id']}-{k}"))
+    if len(stations):
+        for side, g in stations.groupby("side", sort=False):
+            hover = [
+                f"{r.station} {r.name}<br>AQI {'' if pd.isna(r.aqi) else int(r.aqi)} {r.category}<br>"
+                f"{t('primary', lang)}: {primary_label(r.primary_pollutants, lang)}"
+                for r in g.itertuples()
+            ]
+            fig.add_trace(go.Scatter(
+                x=g["longitude"], y=g["latitude"], mode="markers", name=t("side_local" if side == "地方" else "side_corps", lang),
+                marker=dict(size=12 if not presentation else 16, symbol=SIDE_SYMBOL.get(side, "circle"),
+                            color=[category_colour(a) for a in g["aqi"]], line=dict(color="#000", width=1)),
+                hovertext=hover, hoverinfo="text"))
+    fig.update_layout(template=template(presentation), title=title, height=560 if not presentation else 720,
+                      xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x", scaleratio=1.38),
+                      legend=dict(y=0.02, x=0.01, orientation="v", bgcolor="rgba(255,255,255,0.7)"))
+    return fig
+
+
+def calendar_heatmap(cal: pd.DataFrame, *, title: str, lang: str = "zh", presentation: bool = False) -> go.Figure:
+    """Daily AQI as a calendar: rows = units (or weekdays), columns = dates, AQI colour scale."""
+    pivot = cal.pivot_table(index="unit", columns="date", values="aqi", aggfunc="first")
+    fig = go.Figure(go.Heatmap(z=pivot.to_numpy(dtype=float), x=[str(c) for c in pivot.columns], y=list(pivot.index),
+                               colorscale=aqi_colorscale(), zmin=0, zmax=500, xgap=2, ygap=2,
+                               colorbar=dict(title="AQI"), hovertemplate="%{y} %{x}<br>AQI %{z}<extra></extra>"))
+    fig.update_layout(template=template(presentation), title=title, yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def stacked_bars(df: pd.DataFrame, *, x: str, y: str, color: str, title: str, y_title: str,
+                 presentation: bool = False, colours: dict | None = None) -> go.Figure:
+    """Stacked bars (e.g. primary-pollutant shares per jurisdiction)."""
+    fig = go.Figure()
+    for name, g in df.groupby(color, sort=False):
+        fig.add_trace(go.Bar(x=g[x], y=g[y], name=str(name), marker_color=(colours or {}).get(name)))
+    fig.update_layout(template=template(presentation), title=title, barmode="stack", yaxis_title=y_title)
+    return fig
+
+
+def heatmap(matrix: pd.DataFrame, *, title: str, zmin=-1, zmax=1, colorscale="RdBu_r", presentation: bool = False,
+            fmt: str = ".2f") -> go.Figure:
+    """Annotated heat map of a square matrix (correlations, lags)."""
+    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(dtype=float), x=list(matrix.columns), y=list(matrix.index),
+                               zmin=zmin, zmax=zmax, colorscale=colorscale, texttemplate="%{z:" + fmt + "}"))
+    fig.update_layout(template=template(presentation), title=title, yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def profile_chart(df: pd.DataFrame, *, x: str, y: str, lo: str, hi: str, color: str, title: str, x_title: str,
+                  y_title: str, presentation: bool = False) -> go.Figure:
+    """Mean profile with a confidence band per group (openair timeVariation-like)."""
+    fig = go.Figure()
+    palette = pio.templates["regionair"].layout.colorway
+    for i, (name, g) in enumerate(df.groupby(color, sort=False)):
+        c = palette[i % len(palette)]
+        fig.add_trace(go.Scatter(x=list(g[x]) + list(g[x])[::-1], y=list(g[hi]) + list(g[lo])[::-1], fill="toself",
+                                 fillcolor=c, opacity=0.15, line=dict(width=0), hoverinfo="skip", showlegend=False))
+        fig.add_trace(go.Scatter(x=g[x], y=g[y], name=str(name), mode="lines+markers", line=dict(color=c)))
+    fig.update_layout(template=template(presentation), title=title, xaxis_title=x_title, yaxis_title=y_title)
+    return fig
+
+
+def pollutant_axis_title(code: str, lang: str) -> str:
+    return pollutant_label(code, lang, unit=True)
+
+
+def to_json(fig: go.Figure) -> str:
+    """Figure as JSON (for export bundles)."""
+    return json.dumps(fig.to_plotly_json(), default=str)

@@ -1,0 +1,128 @@
+"""Thin Streamlit glue for pages: the frame (filters, header, freshness), cached data, chart output.
+
+The only package module that imports Streamlit. Pages call :func:`page` first; it returns the
+:class:`~regionair.ui.filters.Filters` of the current view.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from .. import charts
+from ..aqi import edition_for
+from ..exports import to_csv_bytes, to_xlsx_bytes
+from ..i18n import t
+from . import data
+from .filters import Filters, render_filters
+
+STALE_AMBER_H = 2
+STALE_RED_H = 6
+_FRAME_FLAG = "_regionair_frame"
+
+
+def frame_filters() -> Filters:
+    """Render the shared sidebar once per run (called by app.py before the page runs)."""
+    anchor = data.latest_time()
+    stations = _station_codes()
+    f = render_filters(anchor, stations=stations)
+    st.session_state[_FRAME_FLAG] = f
+    return f
+
+
+def _station_codes() -> list[str]:
+    from .. import region
+
+    return list(region.stations()["code"])
+
+
+def page(title_key: str) -> Filters:
+    """Start a page: filters (from the frame, or drawn here when the page runs alone), title, banners.
+
+    Stops the page with a translated message when the store is empty.
+    """
+    if st.session_state.pop("_frame_this_run", False) and isinstance(st.session_state.get(_FRAME_FLAG), Filters):
+        f = st.session_state[_FRAME_FLAG]
+    else:  # the page runs alone (AppTest, or a direct script run): draw the filters here
+        f = frame_filters()
+    st.title(t(title_key, f.lang))
+    if f.anchor is None:
+        st.info(t("empty_store", f.lang))
+        st.stop()
+    freshness_banner(f)
+    return f
+
+
+def mark_frame_run() -> None:
+    """app.py calls this after drawing the frame so the page reuses its filters in this run."""
+    st.session_state["_frame_this_run"] = True
+
+
+def _age(delta: pd.Timedelta, lang: str) -> str:
+    hours = delta.total_seconds() / 3600
+    if hours < 48:
+        return f"{hours:.0f} 小时" if lang == "zh" else f"{hours:.0f} h"
+    return f"{hours / 24:.0f} 天" if lang == "zh" else f"{hours / 24:.0f} days"
+
+
+def freshness_banner(f: Filters) -> None:
+    """Latest hour per source: amber when > 2 h behind the clock, red when > 6 h; plus the edition in force."""
+    fresh = data.freshness()
+    now = pd.Timestamp.now(tz="Asia/Shanghai")
+    worst = 0
+    parts = []
+    for row in fresh.itertuples():
+        age = now - pd.Timestamp(row.time)
+        hours = age.total_seconds() / 3600
+        args = dict(source=row.source, time=f"{pd.Timestamp(row.time):%Y-%m-%d %H:%M}", age=_age(age, f.lang))
+        if hours > STALE_RED_H:
+            worst = max(worst, 2)
+            parts.append(t("stale_red", f.lang, **args))
+        elif hours > STALE_AMBER_H:
+            worst = max(worst, 1)
+            parts.append(t("stale_amber", f.lang, **args))
+        else:
+            parts.append(t("fresh_ok", f.lang, **args))
+    text = "；".join(parts) if f.lang == "zh" else "; ".join(parts)
+    if worst == 2:
+        st.error(text, icon="🕒")
+    elif worst == 1:
+        st.warning(text, icon="🕒")
+    elif text:
+        st.caption(text)
+    if f.start is not None:
+        eds = sorted({edition_for((f.start - pd.Timedelta(hours=1)).date()), edition_for((f.end - pd.Timedelta(hours=1)).date())})
+        shown = f.edition if f.edition != "auto" else " / ".join(f"HJ 633-{e}" for e in eds)
+        st.caption(f"{t('edition_in_force', f.lang)}: {shown} · {t('period', f.lang)}: {f.describe()} · "
+                   + t("demo_clock", f.lang, time=f"{f.anchor:%Y-%m-%d %H:%M}"))
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z\u4e00-\u9fff_-]+", "_", text).strip("_")[:80]
+
+
+def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: str | None = None) -> None:
+    """Show a figure with high-resolution PNG export named after the view, and its data as CSV/XLSX."""
+    period = f"{f.start:%Y%m%d%H}-{f.end:%Y%m%d%H}" if f.start is not None else ""
+    filename = slug(f"regionair_{name}_{period}")
+    source = t("source_note", f.lang)
+    charts.footer(fig, f"{source} · {f.describe()} · {t('edition', f.lang)}: {f.edition}")
+    if f.presentation:
+        fig.update_layout(template=charts.template(True))
+    st.plotly_chart(fig, theme=None, key=key or f"chart_{name}", config={
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "scale": 3, "filename": filename},
+    })
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button(t("download_csv", f.lang), to_csv_bytes(table), file_name=f"{filename}.csv",
+                       mime="text/csv", key=f"csv_{key or name}")
+    c2.download_button(t("download_xlsx", f.lang), to_xlsx_bytes(table), file_name=f"{filename}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"xlsx_{key or name}")
+
+
+def no_data(f: Filters) -> None:
+    st.info(t("no_data_period", f.lang))
