@@ -27,7 +27,8 @@ def latest_table():
         latest = latest[latest["station"].isin(f.stations)]
     scored = hourly_aqi(hourly, edition=f.edition)
     spark = scored.sort_values("time").groupby("station")["aqi"].apply(lambda s: [None if pd.isna(v) else float(v) for v in s])
-    latest = latest.assign(trend=latest["station"].map(spark),
+    names = f.unit_names()
+    latest = latest.assign(trend=latest["station"].map(spark), jurisdiction=latest["jurisdiction"].map(names),
                            primary=latest["primary_pollutants"].map(lambda c: primary_label(c, lang)))
     st.subheader(f"{t('hourly_table', lang)} · {at:%Y-%m-%d %H:%M}")
     cols = ["station", name_col, "jurisdiction", "aqi", "category", "primary", *POLLUTANTS,
@@ -47,7 +48,11 @@ def latest_table():
               "trend": st.column_config.LineChartColumn(t("sparklines", lang), y_min=0, y_max=300)}
     for p in POLLUTANTS:
         config[p] = pollutant_label(p, lang, unit=True)
-    st.dataframe(table.style.apply(colour, axis=1), hide_index=True, column_config=config, height=520)
+    fmt = {c: "{:.0f}" for c in table.columns if c in (*POLLUTANTS, "aqi") or c.startswith(("iaqi_", "pm", "o3"))}
+    fmt["co"] = "{:.1f}"
+    fmt["co_24h"] = "{:.1f}"
+    styled = table.style.apply(colour, axis=1).format({k: v for k, v in fmt.items() if k in table.columns}, na_rep="—")
+    st.dataframe(styled, hide_index=True, column_config=config, height=520)
     st.caption(t("auto_refresh", lang))
     return table
 

@@ -5,7 +5,11 @@ import streamlit as st
 
 from regionair import charts, region, ui
 from regionair.analysis.latest import station_latest, unit_kpis, worst_stations
+from regionair.aqi import category
 from regionair.i18n import primary_label, t
+
+# Streamlit's named background colours nearest to the AQI category colours (for text badges).
+_BADGE = {1: "green", 2: "yellow", 3: "orange", 4: "red", 5: "violet", 6: "violet"}
 
 f = ui.page("page_overview")
 lang = f.lang
@@ -16,8 +20,10 @@ if hourly.empty:
     st.stop()
 
 kpis = unit_kpis(hourly, at=at, level="jurisdiction", edition=f.edition)
-kpis = kpis[kpis["id"].isin(f.units)] if f.units else kpis
+kpis = kpis[kpis["station"].isin(f.units)].rename(columns={"station": "id"})
 latest = station_latest(hourly, at=at, edition=f.edition)
+latest = latest.merge(region.stations()[["code", "longitude", "latitude"]].rename(columns={"code": "station"}),
+                      on="station", how="left")
 name_col = "name_zh" if lang == "zh" else "name_en"
 
 # ---- map (drawn from the boundary polygons; no tile server)
@@ -28,7 +34,7 @@ level = dict(zip(j["id"], j["level"], strict=True))
 bounds["unit"] = [parent[i] if level.get(i) == "district" else i for i in bounds["id"]]
 units_tbl = kpis.assign(name=kpis[name_col])
 st_tbl = latest.assign(name=latest[name_col] if name_col in latest else latest["station"])
-left, right = st.columns([3, 2])
+left, right = st.columns([3, 2], gap="large")
 with left:
     fig = charts.region_map(bounds, units_tbl, st_tbl, title=f"{t('map_title', lang)} · {at:%Y-%m-%d %H:%M}",
                             lang=lang, presentation=f.presentation)
@@ -39,25 +45,29 @@ with right:
     for side in ("地方", "兵团"):
         st.markdown(f"**{t('side_local' if side == '地方' else 'side_corps', lang)}**")
         rows = kpis[kpis["side"] == side]
-        cols = st.columns(3)
-        for i, r in enumerate(rows.itertuples()):
-            with cols[i % 3]:
-                if getattr(r, "no_station", False) or pd.isna(r.aqi):
-                    st.metric(getattr(r, name_col), "—", help=t("no_station", lang), border=True)
-                    continue
+        live = rows[~rows["no_station"] & rows["aqi"].notna()]
+        cols = st.columns(2)
+        for i, r in enumerate(live.itertuples()):
+            with cols[i % 2]:
                 delta = None if pd.isna(r.aqi_change) else int(r.aqi_change)
-                st.metric(getattr(r, name_col), f"{int(r.aqi)} {r.category if lang == 'zh' else ''}".strip(),
-                          delta=delta, delta_color="inverse", border=True,
-                          help=f"{t('primary', lang)}: {primary_label(r.primary_pollutants, lang)} · "
-                               f"{t('today_running', lang)}: {'' if pd.isna(r.daily_aqi_so_far) else int(r.daily_aqi_so_far)}")
+                cat = r.category if lang == "zh" else category(r.aqi, "en")
+                st.metric(getattr(r, name_col), f"{int(r.aqi)}", delta=delta, delta_color="inverse", border=True,
+                          delta_description=t("change_1h", lang),
+                          help=f"{cat} · {t('primary', lang)}: {primary_label(r.primary_pollutants, lang)} · "
+                               f"{t('today_running', lang)}: {'' if pd.isna(r.day_aqi) else int(r.day_aqi)}")
+                st.markdown(f":{_BADGE.get(int(r.level), 'gray')}-background[{cat}] "
+                            f"{primary_label(r.primary_pollutants, lang)}")
+        empty = rows[rows["no_station"] | rows["aqi"].isna()]
+        if len(empty):
+            st.caption(f"{t('no_station', lang)}: " + ("、" if lang == "zh" else ", ").join(empty[name_col]))
 
 st.subheader(t("kpi_title", lang))
-show = kpis[["id", name_col, "side", "time", "aqi", "category", "primary_pollutants", "aqi_change", "daily_aqi_so_far", "n_stations"]]
+show = kpis[["id", name_col, "side", "time", "aqi", "category", "primary_pollutants", "aqi_change", "day_aqi", "n_stations"]]
 show = show.assign(primary_pollutants=show["primary_pollutants"].map(lambda c: primary_label(c, lang)))
 st.dataframe(show, hide_index=True, column_config={
     name_col: t("jurisdiction", lang), "side": t("side", lang), "time": t("time_short", lang),
     "category": t("category", lang), "primary_pollutants": t("primary", lang), "aqi_change": t("change_1h", lang),
-    "daily_aqi_so_far": t("today_running", lang)})
+    "day_aqi": t("today_running", lang)})
 
 st.subheader(t("worst_stations", lang))
 worst = worst_stations(hourly, at=at, n=8)

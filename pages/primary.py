@@ -32,7 +32,7 @@ ui.chart(fig, shares, f"primary_shares_{unit_kind}", f)
 daily = daily_aqi(units[["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]], edition=f.edition)
 ex = exceedance_days(daily, by="station")
 ex = ex.assign(unit=ex["station"].map(names), pollutant_label=ex["pollutant"].map(lambda c: pollutant_label(c, lang)))
-fig = charts.stacked_bars(ex, x="unit", y="days", color="pollutant_label", title=t("exceedance_days", lang),
+fig = charts.stacked_bars(ex, x="unit", y="exceedance_days", color="pollutant_label", title=t("exceedance_days", lang),
                           y_title=t("res_day", lang), presentation=f.presentation)
 ui.chart(fig, ex, "exceedance_days", f)
 

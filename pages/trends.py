@@ -1,7 +1,6 @@
 """跨界趋势 Cross-boundary trends: jurisdictions side by side, 地方 vs 兵团, neighbouring pairs,
 diurnal/weekday/monthly profiles, calendar, correlation and lead/lag."""
 
-import pandas as pd
 import streamlit as st
 
 from regionair import charts, region, ui
@@ -68,7 +67,7 @@ c1, c2 = st.columns(2)
 solar = c1.toggle(t("solar_clock", lang), key="solar")
 prof = diurnal_profile(units, p, by="station", clock="solar" if solar else "beijing")
 prof["station"] = prof["station"].map(names)
-fig = charts.profile_chart(prof, x="hour", y="mean", lo="lower", hi="upper", color="station", title=t("diurnal", lang),
+fig = charts.profile_chart(prof, x="hour", y="mean", lo="ci_low", hi="ci_high", color="station", title=t("diurnal", lang),
                            x_title="hour", y_title=y_title, presentation=f.presentation)
 with c1:
     ui.chart(fig, prof, f"diurnal_{p}", f)

@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from regionair import ui
-from regionair.i18n import t
 
 f = ui.page("page_warnings")
 lang = f.lang

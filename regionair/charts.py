@@ -140,7 +140,8 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
                             color=[category_colour(a) for a in g["aqi"]], line=dict(color="#000", width=1)),
                 hovertext=hover, hoverinfo="text"))
     fig.update_layout(template=template(presentation), title=title, height=560 if not presentation else 720,
-                      xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x", scaleratio=1.38),
+                      xaxis=dict(visible=False, rangemode="normal"),
+                      yaxis=dict(visible=False, rangemode="normal", scaleanchor="x", scaleratio=1.38),
                       legend=dict(y=0.02, x=0.01, orientation="v", bgcolor="rgba(255,255,255,0.7)"))
     return fig
 

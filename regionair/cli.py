@@ -16,6 +16,7 @@ Exit status: 0 ok, 2 bad input or arguments (message names file/line/column), 3 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import tempfile
@@ -26,6 +27,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, RegionairError
+
+#: Modules that add sub-commands (each defines ``add_commands(subparsers)``).
+COMMAND_MODULES = ("regionair.ingest", "regionair.warnings_cli")
 from .nomenclature import POLLUTANTS, TZ
 
 
@@ -153,9 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", required=True)
     d.set_defaults(func=cmd_daily)
 
-    from . import ingest as _ingest
-
-    _ingest.add_commands(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_commands(sub)
     return p
 
 

@@ -441,9 +441,3 @@ def add_commands(sub) -> None:
     w.add_argument("--store", help=store_help)
     w.set_defaults(func=cmd_watch)
 
-    try:
-        from .warnings_cli import add_command
-    except ImportError:  # pragma: no cover
-        return
-    add_command(sub)
-

@@ -357,6 +357,22 @@ def _write_bytes_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _dump(snap: Snapshot) -> bytes:
+    """Manifest JSON: compact, one file entry per line."""
+    doc = snap.to_json()
+    head = {k: v for k, v in doc.items() if k not in ("files", "retired")}
+    lines = [json.dumps(head, ensure_ascii=False)[:-1] + ","]
+    for name in ("files", "retired"):
+        items = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in doc[name]]
+        lines.append(
+            f'"{name}":['
+            + ("\n" + ",\n".join(items) + "\n" if items else "")
+            + "]"
+            + ("," if name == "files" else "}")
+        )
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def _parquet_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", row_group_size=ROW_GROUP_SIZE, write_statistics=True)
@@ -570,11 +586,11 @@ def _month_codes(t_utc: pd.Series) -> np.ndarray:
 
 @dataclass
 class _Prepared:
-    table: pa.Table  # accepted rows: key + present value columns, __ord (input order), __part (code)
+    table: pa.Table  # accepted rows: key + present value columns, __ord (input order)
     present: list[str]  # value columns present in the input
     rejected: dict[str, int]
     sources: list[str]
-    parts: dict[tuple[str, str], tuple[int, int]]  # (source, month) → (__part code, rows)
+    parts: dict[tuple[str, str], pa.Table]  # (source, month) → its rows
     start: pd.Timestamp | None
     end: pd.Timestamp | None
     n_input: int
@@ -713,22 +729,24 @@ def _prepare(kind: _Kind, frame: pd.DataFrame, source: str | None) -> _Prepared:
             )
     n_ok = int(keep.sum())
     arrays["__ord"] = pa.array(np.arange(n_ok, dtype="int64"))
+    table = pa.table(arrays)
 
-    # (source, month) partitions: a code per row; DuckDB selects each partition from the one table
-    parts: dict[tuple[str, str], tuple[int, int]] = {}
+    # (source, month) partitions: sort once by a partition code, then zero-copy slices
+    parts: dict[tuple[str, str], pa.Table] = {}
     sources: list[str] = []
     if n_ok:
         src_codes, src_names = pd.factorize(data["source"][keep])
         code = src_codes.astype("int64") * 1_000_000 + _month_codes(t_ok)
-        arrays["__part"] = pa.array(code)
-        uniq, counts = np.unique(code, return_counts=True)
-        for c, k in zip(uniq.tolist(), counts.tolist()):
+        if not np.all(code[:-1] <= code[1:]):
+            order = np.argsort(code, kind="stable")
+            code = code[order]
+            table = table.take(pa.array(order))
+        bounds = np.flatnonzero(np.diff(code)) + 1
+        for lo, hi in zip(np.r_[0, bounds].tolist(), np.r_[bounds, n_ok].tolist()):
+            c = int(code[lo])
             src, m = str(src_names[c // 1_000_000]), c % 1_000_000
-            parts[(src, f"{m // 100:04d}-{m % 100:02d}")] = (c, k)
+            parts[(src, f"{m // 100:04d}-{m % 100:02d}")] = table.slice(lo, hi - lo)
         sources = sorted(str(x) for x in src_names)
-    else:
-        arrays["__part"] = pa.array([], type=pa.int64())
-    table = pa.table(arrays)
     return _Prepared(
         table=table,
         present=present,
@@ -739,6 +757,23 @@ def _prepare(kind: _Kind, frame: pd.DataFrame, source: str | None) -> _Prepared:
         end=end.tz_convert(TZ_NAME) if end is not None else None,
         n_input=n,
     )
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One (source, month) partition being merged."""
+
+    kind: _Kind
+    source: str
+    month: str
+    rel_dir: str
+    old: list[dict]  # its live files
+    old_cols: list[str]  # columns stored in them
+    present: list[str]  # value columns the input carries
+    carry: list[str]  # value columns kept from the stored row
+    schema: pa.Schema
+    sort_keys: list[str]
+    n_rows: int  # input rows after de-duplication
 
 
 # --------------------------------------------------------------------------------------------
@@ -835,8 +870,8 @@ class _Commit:
         for d in sorted(self.dirs, key=lambda p: len(p.parts), reverse=True):
             _fsync_dir(d)
         if self.base.version > 0:
-            _write_bytes_atomic(root / MANIFEST_BAK, json.dumps(self.base.to_json(), indent=1).encode())
-        _write_bytes_atomic(root / MANIFEST, json.dumps(snap.to_json(), indent=1).encode())
+            _write_bytes_atomic(root / MANIFEST_BAK, _dump(self.base))
+        _write_bytes_atomic(root / MANIFEST, _dump(snap))
         _fsync_dir(root)
         self.result = snap
         return snap
@@ -897,8 +932,8 @@ class Store:
         with contextlib.suppress(duckdb.Error):
             self._con.execute("SET parquet_metadata_cache = true")
         self._snap: Snapshot | None = None
-        self._snap_sig: tuple | None = None
-        self._warned_sig: tuple | None = None
+        self._snap_raw: bytes | None = None
+        self._warned_raw: bytes | None = None
         self._snap_lock = threading.Lock()
         self._wlock = threading.RLock()
         self._wdepth = 0
@@ -957,26 +992,24 @@ class Store:
             retired=tuple(retired),
         )
 
-    def _load(self) -> tuple[Snapshot, tuple | None]:
-        """Read manifest.json (or recover from the backup). Returns (snapshot, signature)."""
+    def _read_raw(self) -> bytes | None:
         path = self.root / MANIFEST
         try:
-            fd = os.open(path, os.O_RDONLY)
+            return path.read_bytes()
         except FileNotFoundError:
-            return Snapshot(), None
+            return None
         except OSError as exc:
             raise StoreError(
                 f"cannot read {path}: {exc.strerror}. Hint: check the permissions of the store"
             ) from exc
+
+    def _from_raw(self, raw: bytes | None) -> Snapshot:
+        """Parse manifest bytes, or recover from the backup when they are corrupt."""
+        if raw is None:
+            return Snapshot()
+        path = self.root / MANIFEST
         try:
-            st = os.fstat(fd)
-            with os.fdopen(fd, "rb", closefd=False) as fh:
-                raw = fh.read()
-        finally:
-            os.close(fd)
-        sig = (st.st_ino, st.st_mtime_ns, st.st_size)
-        try:
-            return self._parse_manifest(raw, MANIFEST), sig
+            return self._parse_manifest(raw, MANIFEST)
         except (ValueError, KeyError, TypeError, UnicodeDecodeError, StoreError) as exc:
             cause = exc
         bak = self.root / MANIFEST_BAK
@@ -992,8 +1025,8 @@ class Store:
                 f"{path} is corrupt ({cause}) and {bak} too ({exc}). Hint: restore the store directory from a "
                 "backup, or move it aside and re-ingest"
             ) from exc
-        if self._warned_sig != sig:
-            self._warned_sig = sig
+        if self._warned_raw != raw:
+            self._warned_raw = raw
             warnings.warn(
                 f"{path} is corrupt ({cause}); using {MANIFEST_BAK} (version {snap.version}). The last commit is "
                 "lost: re-run the last ingest. The next write repairs the manifest.",
@@ -1001,29 +1034,26 @@ class Store:
             )
         return Snapshot(
             snap.version, snap.data_version, snap.committed_at, snap.files, snap.retired, recovered=True
-        ), sig
+        )
+
+    def _load(self) -> Snapshot:
+        """The committed state as on disk now (no cache)."""
+        return self._from_raw(self._read_raw())
 
     def snapshot(self) -> Snapshot:
-        """The current committed state (re-read only when ``manifest.json`` changed).
+        """The current committed state (parsed again only when ``manifest.json`` changed).
 
         Returns
         -------
         Snapshot
             Pass it as ``snapshot=`` to several queries to read one consistent version.
         """
-        path = self.root / MANIFEST
-        try:
-            st = os.stat(path)
-            sig = (st.st_ino, st.st_mtime_ns, st.st_size)
-        except FileNotFoundError:
-            sig = None
-        except OSError as exc:
-            raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
+        raw = self._read_raw()  # small; comparing bytes is exact, unlike mtime/inode
         with self._snap_lock:
-            if self._snap is not None and sig is not None and sig == self._snap_sig:
+            if self._snap is not None and raw == self._snap_raw:
                 return self._snap
-            snap, sig = self._load()
-            self._snap, self._snap_sig = snap, sig
+            snap = self._from_raw(raw)
+            self._snap, self._snap_raw = snap, raw
             return snap
 
     @property
@@ -1097,12 +1127,15 @@ class Store:
             except BlockingIOError:
                 if _time.monotonic() >= deadline:
                     try:
-                        holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+                        holder = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
                     finally:
                         os.close(fd)
+                    pid = holder[0] if holder else "unknown"
+                    where = f" on {holder[1]}" if len(holder) > 1 else ""
+                    since = f", holding the lock since {holder[2]}" if len(holder) > 2 else ""
                     raise StoreError(
-                        f"another ingest is running (pid {holder.split(' ')[0]}, {holder}) on {self.root}; waited "
-                        f"{timeout:.0f} s for its lock. Hint: wait for it to finish and retry"
+                        f"another ingest is running (pid {pid}{where}{since}) on the store {self.root}; waited "
+                        f"{timeout:g} s for its lock. Hint: wait for it to finish and retry"
                     ) from None
                 _time.sleep(min(0.05, max(0.0, deadline - _time.monotonic())))
         try:
@@ -1123,7 +1156,7 @@ class Store:
     @contextlib.contextmanager
     def _transaction(self, action: str) -> Iterator[_Commit]:
         with self.writer():
-            base, _ = self._load()
+            base = self._load()
             txn = _Commit(self, base)
             try:
                 yield txn
@@ -1179,8 +1212,7 @@ class Store:
             Files deleted.
         """
         with self.writer():
-            snap, _ = self._load()
-            return self._collect_garbage(snap)
+            return self._collect_garbage(self._load())
 
     # ---------------------------------------------------------------- querying
     def _query(self, sql: str, params: dict, *, arrow: bool = False) -> pd.DataFrame | pa.Table:
@@ -1513,14 +1545,17 @@ class Store:
                     where.append(self._in("station", stations_l, "st", params))
                 if sources_l:
                     where.append(self._in("source", sources_l, "sr", params))
-                counts = ", ".join(
-                    f"count(DISTINCT time) FILTER (WHERE {_q(p)} IS NOT NULL)::BIGINT AS {_q(p)}"
-                    for p in pols
-                )
+                rows = f"{scan} {'WHERE ' + ' AND '.join(where) if where else ''}"
+                if len({f.get("source") for f in files}) > 1:
+                    # several sources may hold the same station-hour: count it once
+                    rows = (
+                        f"(SELECT station, time, {', '.join(f'max({_q(p)}) AS {_q(p)}' for p in pols)} "
+                        f"FROM {rows} GROUP BY station, time)"
+                    )
+                counts = ", ".join(f"count({_q(p)})::BIGINT AS {_q(p)}" for p in pols)
                 sql = (
                     "SELECT station, CAST(timezone('Asia/Shanghai', time) - INTERVAL 1 HOUR AS DATE) AS date, "
-                    f"{counts}, count(DISTINCT time)::BIGINT AS hours FROM {scan} "
-                    f"{'WHERE ' + ' AND '.join(where) if where else ''} GROUP BY ALL"
+                    f"{counts}, count(*)::BIGINT AS hours FROM {rows} GROUP BY ALL"
                 )
                 got = self._query(sql, params)
                 got["date"] = pd.to_datetime(got["date"]).astype("datetime64[ns]")
@@ -1714,7 +1749,6 @@ class Store:
         with self._transaction(f"ingest {kind.name} data") as txn:
             cur = self._con.cursor()
             try:
-                cur.register("inp", prep.table)
                 for (src, month), part in prep.parts.items():
                     self._merge_partition(cur, txn, kind, src, month, part, prep.present, res, started)
             finally:
@@ -1752,12 +1786,12 @@ class Store:
         kind: _Kind,
         source: str,
         month: str,
-        part: tuple[int, int],
+        part: pa.Table,
         present: list[str],
         res: IngestResult,
         now: datetime,
     ) -> None:
-        """Upsert the rows of registered table ``inp`` whose ``__part`` is ``part[0]``."""
+        """Upsert one (source, month) partition's new rows ``part``."""
         rel_dir = f"{kind.name}/source={source}/month={month}"
         old = txn.live(kind.name, source, month)
         old_paths = [str(self._resolve(f["path"])) for f in old]
@@ -1771,6 +1805,64 @@ class Store:
             )
         carry = [c for c in all_values if c not in present]
         keys = list(kind.key)
+        n_in = part.num_rows
+        key_list = ", ".join(_q(k) for k in keys)
+        cur.register("inp", part)
+        try:
+            dups = cur.sql(
+                f"SELECT coalesce(sum(c - 1), 0) FROM (SELECT count(*) AS c FROM inp GROUP BY {key_list} "
+                "HAVING count(*) > 1)"
+            ).fetchall()[0][0]
+            if dups:  # the last row of a key in the input wins
+                part = cur.sql(
+                    "SELECT * EXCLUDE (__ord) FROM inp "
+                    f"QUALIFY row_number() OVER (PARTITION BY {key_list} ORDER BY __ord DESC) = 1"
+                ).to_arrow_table()
+            else:
+                part = part.drop_columns(["__ord"])
+        finally:
+            cur.unregister("inp")
+        n_rows = part.num_rows
+        if n_rows < n_in:
+            reason = "duplicate key in input (last kept)"
+            res.rejected_reasons[reason] = res.rejected_reasons.get(reason, 0) + (n_in - n_rows)
+            res.rejected += n_in - n_rows
+        sort_keys = ([kind.entity] if kind.entity else []) + [k for k in keys if k != kind.entity]
+        schema = self._schema_for(kind, all_values)
+
+        if not old:  # a new partition: everything is added
+            res.added += n_rows
+            table = part.sort_by([(k, "ascending") for k in sort_keys])
+            table = table.append_column("ingest_id", pa.repeat(pa.scalar(res.ingest_id), n_rows))
+            table = table.append_column("ingested_at", pa.repeat(pa.scalar(now, _TS), n_rows))
+            table = table.append_column("revision", pa.repeat(pa.scalar(0, pa.int32()), n_rows))
+            table = _conform(table, schema)
+            txn.write(rel_dir, table, self._entry(kind, source, month, table, schema))
+            res.files_written += 1
+            return
+        tmin, tmax = (v.as_py() for v in pc.min_max(part.column("time")).values())
+        ctx = _Part(kind, source, month, rel_dir, old, old_cols, present, carry, schema, sort_keys, n_rows)
+        cur.register("n", part)
+        try:
+            self._merge_existing(cur, txn, ctx, res, now, tmin, tmax)
+        finally:
+            cur.unregister("n")
+
+    def _merge_existing(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        txn: _Commit,
+        ctx: _Part,
+        res: IngestResult,
+        now: datetime,
+        tmin: datetime,
+        tmax: datetime,
+    ) -> None:
+        """Merge the registered table ``n`` (new rows) with the partition's stored files."""
+        kind, old, old_cols, present, schema = ctx.kind, ctx.old, ctx.old_cols, ctx.present, ctx.schema
+        old_paths = [str(self._resolve(f["path"])) for f in old]
+        keys = list(kind.key)
+        key_list = ", ".join(_q(k) for k in keys)
         params: dict[str, Any] = {"iid": res.ingest_id, "now": now}
 
         def cond(a: str, b: str) -> str:
@@ -1781,83 +1873,57 @@ class Store:
                 for k in keys
             )
 
-        code, n_in = part
-        cur.execute(
-            "CREATE OR REPLACE TEMP TABLE n AS SELECT * EXCLUDE (__ord, __part) FROM inp WHERE __part = $code "
-            f"QUALIFY row_number() OVER (PARTITION BY {', '.join(_q(k) for k in keys)} ORDER BY __ord DESC) = 1",
-            {"code": code},
-        )
-        n_rows, tmin, tmax = cur.sql("SELECT count(*), min(time), max(time) FROM n").fetchall()[0]
-        if n_rows < n_in:
-            reason = "duplicate key in input (last kept)"
-            res.rejected_reasons[reason] = res.rejected_reasons.get(reason, 0) + (n_in - n_rows)
-            res.rejected += n_in - n_rows
-
         def oexpr(c: str) -> str:
             return f"o.{_q(c)}" if c in old_cols else "NULL"
 
-        if old:
-            params["files"] = old_paths
-            params["tmin"], params["tmax"] = tmin, tmax
-            same = " AND ".join(f"n.{_q(c)} IS NOT DISTINCT FROM {oexpr(c)}" for c in present) or "TRUE"
-            carry_sel = "".join(f", {oexpr(c)} AS {_q(c)}" for c in carry)
-            cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE j AS SELECT n.*{carry_sel}, o.__hit IS NOT NULL AS __existed, "
-                f"(o.__hit IS NOT NULL AND NOT ({same})) AS __changed, o.revision AS __old_revision "
-                "FROM n LEFT JOIN (SELECT *, TRUE AS __hit FROM read_parquet($files, hive_partitioning=false, "
-                "union_by_name=true) WHERE time BETWEEN $tmin AND $tmax) o ON " + cond("n", "o"),
-                {k: params[k] for k in ("files", "tmin", "tmax")},
-            )
-        else:
-            carry_sel = "".join(f", NULL AS {_q(c)}" for c in carry)
-            cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE j AS SELECT n.*{carry_sel}, FALSE AS __existed, FALSE AS __changed, "
-                "NULL::INTEGER AS __old_revision FROM n"
-            )
+        # classify each new row: added (no stored row), changed (a value differs, NULL-aware), unchanged
+        same = " AND ".join(f"n.{_q(c)} IS NOT DISTINCT FROM {oexpr(c)}" for c in present) or "TRUE"
+        carry_sel = "".join(f", {oexpr(c)} AS {_q(c)}" for c in ctx.carry)
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE j AS SELECT n.*{carry_sel}, o.__hit IS NOT NULL AS __existed, "
+            f"(o.__hit IS NOT NULL AND NOT ({same})) AS __changed, o.revision AS __old_revision "
+            "FROM n LEFT JOIN (SELECT *, TRUE AS __hit FROM read_parquet($files, hive_partitioning=false, "
+            "union_by_name=true) WHERE time BETWEEN $tmin AND $tmax) o ON " + cond("n", "o"),
+            {"files": old_paths, "tmin": tmin, "tmax": tmax},
+        )
         added, updated = cur.sql(
             "SELECT count(*) FILTER (WHERE NOT __existed), count(*) FILTER (WHERE __changed) FROM j"
         ).fetchall()[0]
         res.added += added
         res.updated += updated
-        res.unchanged += n_rows - added - updated
+        res.unchanged += ctx.n_rows - added - updated
         if not added and not updated:
             return
 
-        schema = self._schema_for(kind, all_values)
         data_cols = [c for c in schema.names if c not in META_COLUMNS]
-        order = ", ".join(
-            _q(c) for c in ([kind.entity] if kind.entity else []) + [k for k in keys if k != kind.entity]
-        )
+        order = ", ".join(_q(c) for c in ctx.sort_keys)
         new_sel = (
             f"SELECT {', '.join(_q(c) for c in data_cols)}, $iid AS ingest_id, $now::TIMESTAMPTZ AS ingested_at, "
             "coalesce(__old_revision + 1, 0)::INTEGER AS revision FROM j"
         )
         if updated == 0 and len(old) < MAX_PARTITION_FILES:
-            out = cur.sql(
-                f"{new_sel} WHERE NOT __existed ORDER BY {order}", params={"iid": params["iid"], "now": now}
-            )
-            table = out.to_arrow_table()
+            # only new keys: append them as one more file, the stored files stay
+            table = cur.sql(f"{new_sel} WHERE NOT __existed ORDER BY {order}", params=params).to_arrow_table()
         else:
+            # rewrite the partition (and compact its files): stored rows not replaced + new/changed rows
             sql = (
                 f"SELECT * FROM read_parquet($files, hive_partitioning=false, union_by_name=true) o "
-                f"ANTI JOIN (SELECT {', '.join(_q(k) for k in keys)} FROM j WHERE __changed) u ON {cond('o', 'u')} "
+                f"ANTI JOIN (SELECT {key_list} FROM j WHERE __changed) u ON {cond('o', 'u')} "
                 f"UNION ALL BY NAME ({new_sel} WHERE NOT __existed OR __changed) ORDER BY {order}"
             )
-            table = cur.sql(
-                sql, params={"files": old_paths, "iid": params["iid"], "now": now}
-            ).to_arrow_table()
+            table = cur.sql(sql, params={**params, "files": old_paths}).to_arrow_table()
             txn.retire.update(f["path"] for f in old)
             if kind.keep_revisions and updated:
                 rev = cur.sql(
                     f"SELECT o.*, $now::TIMESTAMPTZ AS replaced_at, $iid AS replaced_by "
                     f"FROM read_parquet($files, hive_partitioning=false, union_by_name=true) o "
-                    f"SEMI JOIN (SELECT {', '.join(_q(k) for k in keys)} FROM j WHERE __changed) u ON {cond('o', 'u')} "
+                    f"SEMI JOIN (SELECT {key_list} FROM j WHERE __changed) u ON {cond('o', 'u')} "
                     f"ORDER BY {order}, revision",
-                    params={"files": old_paths, "iid": params["iid"], "now": now},
+                    params={**params, "files": old_paths},
                 ).to_arrow_table()
-                self._write_revisions(txn, source, month, _conform(rev, REVISION_SCHEMA))
+                self._write_revisions(txn, ctx.source, ctx.month, _conform(rev, REVISION_SCHEMA))
         table = _conform(table, schema)
-        txn.write(rel_dir, table, self._entry(kind, source, month, table, schema))
+        txn.write(ctx.rel_dir, table, self._entry(kind, ctx.source, ctx.month, table, schema))
         res.files_written += 1
 
     def _write_revisions(self, txn: _Commit, source: str, month: str, table: pa.Table) -> None:

@@ -131,3 +131,7 @@ def add_command(subparsers) -> None:
     w.add_argument("--history-days", type=int, default=35, help="days of history loaded (bias correction, skill)")
     w.add_argument("--all-flags", action="store_true", help="JSON: every flag row, not only near/crossed")
     w.set_defaults(func=cmd_warnings)
+
+
+#: Alias matching :func:`regionair.ingest.add_commands` (how ``regionair.cli`` registers command modules).
+add_commands = add_command

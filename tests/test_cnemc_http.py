@@ -6,7 +6,6 @@ import zipfile
 
 import pandas as pd
 import pytest
-from tests.httpfake import RECORDED, FakeServer, fast_client, ok, status
 
 from regionair.errors import InputError, SourceError
 from regionair.nomenclature import TZ
@@ -19,6 +18,7 @@ from regionair.sources.cnemc_http import (
     iter_local_archive,
     read_local_archive,
 )
+from tests.httpfake import RECORDED, FakeServer, fast_client, ok, status
 
 REC = RECORDED / "cnemc"
 T00 = (REC / "2022-01-01T00.csv").read_bytes()

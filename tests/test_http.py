@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from tests.httpfake import FakeServer, SleepRecorder, fast_client, ok, reset, slow, status, truncated
 
 from regionair.errors import InputError, NotPublished, SourceError
 from regionair.sources.http import HttpClient, default_user_agent, parse_retry_after, redact_url
+from tests.httpfake import FakeServer, SleepRecorder, fast_client, ok, reset, slow, status, truncated
 
 CSV = b"timepoint,stationcode\n2022-01-01T00:00:00,1490A\n"
 

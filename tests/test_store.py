@@ -310,6 +310,9 @@ def test_prefer_picks_one_source_per_station_hour(filled, frame):
     assert len(one) == 30
     assert (one.loc[one["time"] <= ts("2022-02-01 00:00"), "source"] == "quotsoft").all()
     assert (one.loc[one["time"] > ts("2022-02-01 00:00"), "source"] == SOURCE).all()
+    # coverage counts a station-hour once, valid if any source has a value
+    cov = filled.coverage("2022-01-31", "2022-01-31", stations="1490A")
+    assert cov[["pm25", "pm10", "hours"]].to_numpy().tolist() == [[5, 5, 5]]
 
 
 def test_coverage_counts_valid_hours_per_natural_day(filled):
@@ -593,7 +596,8 @@ def test_killed_ingest_leaves_the_store_valid(filled, frame):
             time.sleep(0.001)
         proc.send_signal(signal.SIGKILL)
     finally:
-        proc.wait(30)
+        proc.kill()
+        proc.communicate(timeout=30)
     reader = Store(filled.root)
     assert reader.version in (v0, v0 + 1)
     got = reader.hourly(end="2022-12-31", columns=())
@@ -756,7 +760,7 @@ def test_second_writer_waits_for_the_lock(filled, frame):
         res = Store(filled.root, lock_timeout=60).ingest_hourly(frame.assign(pm25=1.0))
         waited = time.monotonic() - t0
     finally:
-        proc.wait(30)
+        proc.communicate(timeout=30)
     assert res.updated > 0 and waited > 0.2
 
 

@@ -92,7 +92,7 @@ def test_long_gbk_with_chinese_headers_and_units():
     assert values_of(pv, "1490A", "2022-01-01 01:00", "pm25") == 166
     assert values_of(pv, "2692A", "2022-01-01 02:00", "co") == 3.2
     assert pv.counts == {"rows_read": 6, "rows_rejected": 0, "records": 6, "records_ok": 6, "records_flagged": 0,
-                         "cells_rejected": 0, "cells_flagged": 0}
+                         "cells_rejected": 0, "cells_flagged": 0, "ok": 6, "flagged": 0, "rejected": 0}
     assert pv.errors == [] and pv.ok
     assert "column(s) ignored: 站点名称" in messages(pv, "info")
 
@@ -126,7 +126,8 @@ def test_long_validation_rejections_and_flags():
     missing = pv.frame.set_index(["station", "time"]).loc[("9999A", T("2022-01-01 01:00"))]
     assert missing[["pm25", "pm10", "so2", "no2", "co", "o3"]].isna().all()  # never 0
     assert pv.counts == {"rows_read": 12, "rows_rejected": 5, "records": 7, "records_ok": 1, "records_flagged": 6,
-                         "cells_rejected": 5, "cells_flagged": 2}
+                         "cells_rejected": 5, "cells_flagged": 2, "ok": 1, "flagged": 6, "rejected": 10}
+    assert pv.has_records and not pv.ok  # errors present: not safe to store unattended
     errors = {(i.row, i.column): i.message for i in pv.errors}
     assert "negative value -5 rejected" in errors[(3, "pm25")]
     assert "formula-looking text rejected" in errors[(4, "pm25")]
@@ -152,9 +153,9 @@ def test_user_units_convert_co_and_conflicts_are_refused():
     pv = preview_upload(csv.encode(), "x.csv", units="ug/m3")  # one unit for everything
     assert values_of(pv, "1490A", "2022-01-01 01:00", "co") == pytest.approx(2.8)
     with pytest.raises(InputError, match="states mg/m³ but units= says µg/m³"):
-        preview_upload("station,time,CO(mg/m3)\n1490A,2022-01-01 01:00,2.8\n".encode(), "x.csv", units={"co": "µg/m³"})
+        preview_upload(b"station,time,CO(mg/m3)\n1490A,2022-01-01 01:00,2.8\n", "x.csv", units={"co": "µg/m³"})
     with pytest.raises(InputError, match="reference state"):
-        preview_upload("station,time,NO2(ppb)\n1490A,2022-01-01 01:00,40\n".encode(), "x.csv")
+        preview_upload(b"station,time,NO2(ppb)\n1490A,2022-01-01 01:00,40\n", "x.csv")
     with pytest.raises(InputError, match="units"):
         preview_upload(csv.encode(), "x.csv", units={"co": "furlongs"})
 
@@ -179,12 +180,12 @@ def test_time_conventions_and_formats():
 
 
 def test_time_zones_and_offsets():
-    pv = preview_upload("station,time,pm25\n1490A,2022-01-01 00:00,1\n".encode(), "x.csv", tz="UTC")
+    pv = preview_upload(b"station,time,pm25\n1490A,2022-01-01 00:00,1\n", "x.csv", tz="UTC")
     assert pv.frame["time"].tolist() == [T("2022-01-01 08:00")]
     pv = preview_upload("station,time,pm25\n1490A,2022-01-01T00:00:00Z\n".replace("Z\n", "Z,1\n").encode(), "x.csv")
     assert pv.frame["time"].tolist() == [T("2022-01-01 08:00")]
     assert "UTC offsets" in messages(pv, "info")
-    pv = preview_upload("station,date,hour,pm25\n1490A,2022-01-01,24,9\n".encode(), "x.csv")
+    pv = preview_upload(b"station,date,hour,pm25\n1490A,2022-01-01,24,9\n", "x.csv")
     assert pv.frame["time"].tolist() == [T("2022-01-02 00:00")]
 
 
@@ -383,3 +384,34 @@ def test_explicit_layout_long_on_workbook_with_notes_sheet():
     pv = preview_upload(data, "upload.xlsx")
     assert pv.layout == "long" and values_of(pv, "1490A", "2022-01-01 05:00", "pm10") == 80
     assert "'说明' ignored" in messages(pv, "info")
+
+
+def test_row_numbers_survive_blank_lines_and_utf16():
+    csv = "station,time,pm25\n\n1490A,2022-01-01 01:00,-3\n"
+    pv = preview_upload(csv.encode("utf-16"), "x.csv")
+    assert pv.encoding == "utf-16" and pv.counts["rows_read"] == 1
+    assert pv.errors[0].row == 3
+
+
+def test_rows_with_extra_fields_are_refused():
+    with pytest.raises(InputError, match="more fields than the header"):
+        preview_upload(b"station,time,pm25\n1490A,2022-01-01 01:00,1,2\n", "x.csv")
+
+
+def test_cnemc_archive_rows_in_a_workbook():
+    rows = [line.split(",") for line in (RECORDED / "cnemc" / "2026-05-01T12.csv").read_text(encoding="utf-8").splitlines()]
+    typed = [rows[0]] + [[c if i < 7 else (float(c) if c not in ("", "/") else c) for i, c in enumerate(r)] for r in rows[1:]]
+    pv = preview_upload(xlsx({"Sheet1": typed}), "archive.xlsx")
+    assert pv.layout == "cnemc-archive" and len(pv.frame) == 4
+    assert values_of(pv, "4167A", "2026-05-01 12:00", "o3") == 109
+    assert np.isnan(values_of(pv, "1957A", "2026-05-01 12:00", "so2"))  # '/' = not monitored, never 0
+    assert values_of(pv, "1957A", "2026-05-01 12:00", "not_monitored") == "co;so2"
+    assert values_of(pv, "3613A", "2026-05-01 12:00", "longitude") == 87.3069
+    with pytest.raises(InputError, match="Beijing time by definition"):
+        preview_upload(xlsx({"Sheet1": typed}), "archive.xlsx", tz="UTC")
+
+
+def test_header_only_file_is_not_ok_and_says_why():
+    pv = preview_upload(b"station,time,pm25\n", "x.csv")
+    assert not pv.ok and not pv.has_records
+    assert pv.errors[0].message.startswith("no valid station-hour")

@@ -133,25 +133,37 @@ class Correction:
     def apply(self, model: pd.DataFrame) -> pd.DataFrame:
         """Corrected copy of a model frame (``station`` = jurisdiction id)."""
         out = model.copy()
-        t = self.table.set_index(["jurisdiction", "pollutant"])
-        for (j, p), row in t.iterrows():
-            sel = out["station"] == j
+        t = self.table
+        for p in POLLUTANTS:
+            rows = t[(t["pollutant"] == p) & (t["method"] != "quantile")]
+            f = out["station"].map(dict(zip(rows["jurisdiction"], rows["factor"], strict=True)))
+            out[p] = out[p].to_numpy(dtype="float64") * f.fillna(1.0).to_numpy(dtype="float64")
+        for (j, p), (mq, oq) in self.maps.items():
+            sel = (out["station"] == j).to_numpy()
             if not sel.any():
                 continue
             x = out.loc[sel, p].to_numpy(dtype="float64")
-            if row["method"] == "quantile" and (j, p) in self.maps:
-                mq, oq = self.maps[(j, p)]
-                y = np.interp(x, mq, oq)
-                hi = x > mq[-1]
-                y[hi] = x[hi] * (oq[-1] / mq[-1] if mq[-1] > 0 else 1.0)
-                out.loc[sel, p] = y
-            else:
-                out.loc[sel, p] = x * row["factor"]
+            y = np.interp(x, mq, oq)
+            hi = x > mq[-1]
+            y[hi] = x[hi] * (oq[-1] / mq[-1] if mq[-1] > 0 else 1.0)
+            out.loc[sel, p] = y
         return out
 
 
+def daily_pairs(model_hist: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
+    """Valid daily means of model and observations side by side: ``station``, ``date``, ``pollutant``, ``m``, ``o``."""
+    cols = ["station", "date", "pollutant", "m", "o"]
+    if model_hist.empty or observed.empty:
+        return pd.DataFrame(columns=cols)
+    dm = daily_means(model_hist).melt(id_vars=["station", "date"], value_vars=list(POLLUTANTS),
+                                      var_name="pollutant", value_name="m")
+    do = daily_means(observed).melt(id_vars=["station", "date"], value_vars=list(POLLUTANTS),
+                                    var_name="pollutant", value_name="o")
+    return dm.merge(do, on=["station", "date", "pollutant"]).dropna()[cols]
+
+
 def fit_correction(model_hist: pd.DataFrame, observed: pd.DataFrame, end_day, *, window_days: int = 30,
-                   min_days: int = 7, method: str = "ratio") -> Correction:
+                   min_days: int = 7, method: str = "ratio", pairs: pd.DataFrame | None = None) -> Correction:
     """Fit the bias correction on the ``window_days`` natural days ending ``end_day`` (inclusive).
 
     Parameters
@@ -160,6 +172,7 @@ def fit_correction(model_hist: pd.DataFrame, observed: pd.DataFrame, end_day, *,
     observed : observed jurisdiction frame (``station``, ``time``, pollutants).
     end_day : last training day (``datetime.date``).
     window_days, min_days, method : see the module docstring.
+    pairs : optional precomputed :func:`daily_pairs` of the same frames (saves time when fitting often).
 
     Returns
     -------
@@ -171,43 +184,47 @@ def fit_correction(model_hist: pd.DataFrame, observed: pd.DataFrame, end_day, *,
         raise InputError(f"unknown bias-correction method {method!r}; choose one of {', '.join(METHODS)}")
     end = pd.Timestamp(end_day).date()
     start = (pd.Timestamp(end) - pd.Timedelta(days=window_days - 1)).date()
-    mh = model_hist[(natural_day(model_hist["time"]) >= start) & (natural_day(model_hist["time"]) <= end)]
-    ob = observed[(natural_day(observed["time"]) >= start) & (natural_day(observed["time"]) <= end)]
+    if pairs is None:
+        pairs = daily_pairs(model_hist, observed)
+    win = pairs[(pairs["date"] >= start) & (pairs["date"] <= end)]
+    agg = win.groupby(["station", "pollutant"]).agg(n_days=("m", "size"), obs_mean=("o", "mean"),
+                                                     model_mean=("m", "mean"))
     units = sorted(set(model_hist["station"]))
-    rows, maps = [], {}
-    dm = daily_means(mh) if len(mh) else None
-    do = daily_means(ob) if len(ob) else None
-    for j in units:
-        for p in POLLUTANTS:
-            row = {"jurisdiction": j, "pollutant": p, "method": method, "factor": 1.0, "n_days": 0,
-                   "obs_mean": np.nan, "model_mean": np.nan, "note": ""}
-            if dm is not None and do is not None:
-                a = dm[dm["station"] == j][["date", p]].rename(columns={p: "m"})
-                b = do[do["station"] == j][["date", p]].rename(columns={p: "o"})
-                pair = a.merge(b, on="date").dropna()
-                row["n_days"] = len(pair)
-                if len(pair):
-                    row["obs_mean"] = float(pair["o"].mean())
-                    row["model_mean"] = float(pair["m"].mean())
-            if method == "none":
-                row["note"] = "no correction"
-            elif row["n_days"] < min_days:
-                row["method"], row["note"] = "none", f"{row['n_days']} training day(s) < {min_days}"
-            elif method == "ratio":
-                f = row["obs_mean"] / row["model_mean"] if row["model_mean"] > 0 else np.nan
-                if not np.isfinite(f):
-                    row["method"], row["note"] = "none", "model mean is 0"
-                else:
-                    row["factor"] = float(np.clip(f, *FACTOR_CLIP))
-            else:
-                hm = mh[mh["station"] == j][["time", p]].rename(columns={p: "m"})
-                ho = ob[ob["station"] == j][["time", p]].rename(columns={p: "o"})
-                hp = hm.merge(ho, on="time").dropna()
-                q = np.linspace(0, 100, 101)
-                maps[(j, p)] = (np.percentile(hp["m"], q), np.percentile(hp["o"], q))
-                row["factor"] = np.nan
-            rows.append(row)
-    return Correction(pd.DataFrame(rows), maps)
+    grid = pd.MultiIndex.from_product([units, list(POLLUTANTS)], names=["station", "pollutant"])
+    t = agg.reindex(grid).reset_index().rename(columns={"station": "jurisdiction"})
+    t["n_days"] = t["n_days"].fillna(0).astype(int)
+    t["method"], t["factor"], t["note"] = method, 1.0, ""
+    few = t["n_days"] < min_days
+    if method == "none":
+        t["note"] = "no correction"
+    else:
+        t.loc[few, "method"] = "none"
+        t.loc[few, "note"] = t.loc[few, "n_days"].astype(str) + f" training day(s) < {min_days}"
+    maps = {}
+    if method == "ratio":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = t["obs_mean"] / t["model_mean"].where(t["model_mean"] > 0)
+        bad = ~few & ~np.isfinite(f)
+        t.loc[bad, ["method", "note"]] = ["none", "model mean is 0"]
+        ok = ~few & ~bad
+        t.loc[ok, "factor"] = np.clip(f[ok], *FACTOR_CLIP)
+    elif method == "quantile":
+        nd_m, nd_o = natural_day(model_hist["time"]), natural_day(observed["time"])
+        mh = model_hist[(nd_m >= start) & (nd_m <= end)]
+        ob = observed[(nd_o >= start) & (nd_o <= end)]
+        q = np.linspace(0, 100, 101)
+        for i in t.index[~few]:
+            j, p = t.at[i, "jurisdiction"], t.at[i, "pollutant"]
+            hm = mh[mh["station"] == j][["time", p]].rename(columns={p: "m"})
+            ho = ob[ob["station"] == j][["time", p]].rename(columns={p: "o"})
+            hp = hm.merge(ho, on="time").dropna()
+            if len(hp) == 0:
+                t.loc[i, ["method", "note"]] = ["none", "no paired hours"]
+                continue
+            maps[(j, p)] = (np.percentile(hp["m"], q), np.percentile(hp["o"], q))
+            t.at[i, "factor"] = np.nan
+    cols = ["jurisdiction", "pollutant", "method", "factor", "n_days", "obs_mean", "model_mean", "note"]
+    return Correction(t[cols], maps)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -284,13 +301,14 @@ def forecast_skill(model_da: pd.DataFrame, obs: pd.DataFrame, today, *, skill_da
     today = pd.Timestamp(today).date()
     days = [(pd.Timestamp(today) - pd.Timedelta(days=i)).date() for i in range(skill_days, 0, -1)]
     nd = natural_day(model_da["time"])
+    pairs = daily_pairs(model_da, obs)
     raw_parts, cor_parts = [], []
     for d in days:
         md = model_da[nd == d]
         if md.empty:
             continue
         corr = fit_correction(model_da, obs, (pd.Timestamp(d) - _DAY).date(), window_days=window_days,
-                              min_days=min_days, method=method)
+                              min_days=min_days, method=method, pairs=pairs)
         raw_parts.append(md)
         cor_parts.append(corr.apply(md))
     if not raw_parts:

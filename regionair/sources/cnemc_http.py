@@ -208,7 +208,7 @@ def fetch_archive_hours(
     if on_error not in ("raise", "gap"):
         raise InputError(f"on_error must be 'raise' or 'gap', got {on_error!r}", column="on_error")
     hours = beijing_hours(start, end)
-    keep = None if stations is None else set(stations)
+    keep = None if stations is None else ({stations} if isinstance(stations, str) else set(stations))
     now_ts = pd.Timestamp.now(tz=TZ) if now is None else _as_beijing(now)
     for hour in hours:
         url = archive_url(hour, base_url)
@@ -345,7 +345,7 @@ def read_local_archive(path, *, stations: Iterable[str] | None = None) -> pd.Dat
     """
     from .cnemc_archive import parse_archive
 
-    keep = None if stations is None else set(stations)
+    keep = None if stations is None else ({stations} if isinstance(stations, str) else set(stations))
     frames = []
     for name, data in iter_local_archive(path):
         frame = parse_archive(data, name)

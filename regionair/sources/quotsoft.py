@@ -305,7 +305,7 @@ def parse_sites_day(data: bytes, name: str = "<bytes>", *, stations: Iterable[st
     if not codes:
         raise InputError("no station columns after date,hour,type", path=name, line=1)
     if stations is not None:
-        keep = set(stations)
+        keep = {stations} if isinstance(stations, str) else set(stations)
         codes = [c for c in codes if c in keep]
     line = pd.Series(np.arange(len(raw)) + 2, index=raw.index)  # 1-based, header = line 1
 

@@ -71,6 +71,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import os
 import re
 import warnings
@@ -181,7 +182,8 @@ class UploadPreview:
     counts : dict
         ``rows_read`` (data rows in the file), ``rows_rejected`` (rows dropped: bad key,
         duplicates), ``records`` (station-hours in ``frame``), ``records_ok``, ``records_flagged``
-        (with any warning or rejected value), ``cells_rejected``, ``cells_flagged``.
+        (with any warning or rejected value), ``cells_rejected``, ``cells_flagged``; aliases
+        ``ok`` (= records_ok), ``flagged`` (= records_flagged), ``rejected`` (rows + cells rejected).
     filename, time_convention, units, station : provenance of the interpretation.
     """
 
@@ -196,9 +198,17 @@ class UploadPreview:
     station: str | None = None
 
     @property
-    def ok(self) -> bool:
-        """``True`` when there is something to store (records present)."""
+    def has_records(self) -> bool:
+        """``True`` when the frame holds at least one station-hour."""
         return len(self.frame) > 0
+
+    @property
+    def ok(self) -> bool:
+        """``True`` when there are records and no error (nothing rejected): safe to store unattended.
+
+        A preview that is not ok always has at least one error issue explaining why.
+        """
+        return self.has_records and not self.errors
 
     @property
     def errors(self) -> list[Issue]:
@@ -431,20 +441,28 @@ def _hour_of(label) -> int | None:
 # --------------------------------------------------------------------------- reading
 
 
-def _read_csv_table(text: str, name: str, max_rows: int) -> list[list[str]]:
-    lines = text.count("\n")
+class _CsvText(list):
+    """The first rows of a CSV (layout detection) plus the text, read in bulk by :func:`_table_frame`."""
+
+    def __init__(self, head: list[list[str]], text: str, sep: str, name: str):
+        super().__init__(head)
+        self.text, self.sep, self.name = text, sep, name
+
+
+def _read_csv_table(text: str, name: str, max_rows: int) -> _CsvText:
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if lines > max_rows + 1:
         raise InputError(f"{lines} lines exceed the row limit {max_rows}; split the file", path=name)
     first = text.split("\n", 1)[0]
     sep = max([",", "\t", ";"], key=first.count)
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     try:
-        rows = [r for r in reader]
+        head = list(itertools.islice(reader, 20))
     except csv.Error as exc:
         raise InputError(f"malformed CSV: {exc}", path=name, line=reader.line_num) from None
-    while rows and not any(c.strip() for c in rows[-1]):
-        rows.pop()
-    return rows
+    while head and not any(c.strip() for c in head[-1]):
+        head.pop()
+    return _CsvText(head, text, sep, name)
 
 
 def _read_xlsx(data: bytes, name: str, max_rows: int) -> dict[str, list[tuple]]:
@@ -481,13 +499,31 @@ def _table_frame(rows: list, header_row: int = 0) -> tuple[list[str], pd.DataFra
     """
     header = ["" if v is None else str(v).strip() for v in rows[header_row]]
     width = len(header)
-    body = []
-    for r in rows[header_row + 1:]:
-        r = list(r)[:width]
-        body.append(r + [None] * (width - len(r)))
-    frame = pd.DataFrame(body, columns=range(width), dtype=object)
-    frame["_row"] = np.arange(len(body)) + header_row + 2
-    return header, frame
+    if isinstance(rows, _CsvText):  # bulk read with the C parser (string columns, low memory)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                frame = pd.read_csv(io.StringIO(rows.text), sep=rows.sep, header=None, names=range(width),
+                                    skiprows=header_row + 1, dtype=str, keep_default_na=False, na_filter=False,
+                                    skip_blank_lines=False, index_col=False, engine="c")
+            except pd.errors.EmptyDataError:
+                frame = pd.DataFrame(columns=range(width), dtype=str)
+            except pd.errors.ParserError as exc:
+                m = re.search(r"line (\d+)", str(exc))
+                raise InputError(f"malformed CSV: {exc}", path=rows.name,
+                                 line=int(m.group(1)) if m else None) from None
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            raise InputError(f"some rows have more fields than the header ({width}); fix the file "
+                             "(unquoted separators inside values?)", path=rows.name)
+        blank = (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
+    else:
+        body = rows[header_row + 1:]
+        frame = pd.DataFrame(body, dtype=object) if body else pd.DataFrame(index=range(0))
+        frame = frame.reindex(columns=range(width))  # ragged rows: missing cells None, extra cells dropped
+        frame = frame.astype(object).where(frame.notna(), None)
+        blank = frame.map(lambda v: v is None or (isinstance(v, str) and not v.strip())).all(axis=1)
+    frame["_row"] = np.arange(len(frame)) + header_row + 2
+    return header, (frame[~blank.to_numpy()] if len(frame) else frame).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- values
@@ -501,16 +537,24 @@ def _to_numbers(raw: pd.Series, ctx: _Ctx, labels: list, pollutant: str, rows: p
     """
     raw = raw.reset_index(drop=True)
     rows = rows.reset_index(drop=True)
-    if raw.dtype != object:
+    kind = pd.api.types.infer_dtype(raw, skipna=True)
+    if raw.dtype != object and kind in ("integer", "floating", "mixed-integer-float"):
         values = pd.to_numeric(raw, errors="coerce")
         rejected = np.zeros(len(raw), dtype=bool)
     else:
-        is_num = raw.map(lambda v: isinstance(v, int | float | np.number) and not isinstance(v, bool)).astype(bool)
-        text = raw.map(_cell_text)
+        if kind in ("string", "empty"):  # CSV: all text (None for absent cells) — vectorised
+            is_num = pd.Series(False, index=raw.index)
+            text = raw.fillna("").astype(str).str.strip()
+        else:  # spreadsheet: numbers, text, dates mixed
+            is_num = raw.map(lambda v: isinstance(v, int | float | np.number) and not isinstance(v, bool)).astype(bool)
+            text = raw.map(_cell_text)
         blank = text.isin(MISSING_TOKENS) & ~is_num
         values = pd.to_numeric(text.where(~blank & ~is_num), errors="coerce")
-        values = values.where(~is_num, pd.to_numeric(raw.where(is_num), errors="coerce"))
-        bad = values.isna() & ~blank & ~(is_num & raw.map(_is_nan).astype(bool))
+        if is_num.any():
+            values = values.where(~is_num, pd.to_numeric(raw.where(is_num), errors="coerce"))
+            bad = values.isna() & ~blank & ~(is_num & raw.map(_is_nan).astype(bool))
+        else:
+            bad = values.isna() & ~blank
         rejected = bad.to_numpy(dtype=bool)
         if bad.any():
             formula = bad & text.str.match(_FORMULA_RE)
@@ -610,15 +654,6 @@ def _to_ts(v):
         return pd.NaT
 
 
-def _to_datetime_fast(text: pd.Series, **kw) -> pd.Series:
-    """ISO 8601 first (vectorised), then a per-element parse of what is left."""
-    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", **kw)
-    rest = parsed.isna() & (text != "")
-    if rest.any():
-        parsed[rest] = pd.to_datetime(text[rest], errors="coerce", format="mixed", **kw)
-    return parsed
-
-
 def _parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, bool]:
     """Raw time cells → tz-aware Beijing timestamps. Returns (times, bad mask, had_offsets).
 
@@ -627,36 +662,50 @@ def _parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, bool
     spreadsheet datetimes. Naive values are in ``tz``; values with an offset are converted.
     """
     values = values.reset_index(drop=True)
-    is_dt = values.map(lambda v: not isinstance(v, str) and hasattr(v, "isoformat")).astype(bool)
-    text = values.where(~is_dt).map(_cell_text).astype(object)
-    plus_day = text.str.contains(r"(?:\s|T)24(?::00){0,2}$", regex=True).astype(bool)
-    text = text.where(~plus_day, text.str.replace(r"(\s|T)24((?::00){0,2})$", r"\g<1>00\g<2>", regex=True))
-    cn = text.str.extract(_CN_TIME)
-    is_cn = cn[0].notna()
-    text = text.where(~is_cn, cn[0] + "-" + cn[1].str.zfill(2) + "-" + cn[2].str.zfill(2) + " "
-                      + cn[3].fillna("0").str.zfill(2) + ":00")
-    cnemc = text.str.extract(_CNEMC_TIME)
-    text = text.where(cnemc[0].isna(), cnemc[0] + " " + cnemc[1] + ":" + cnemc[2])
-    has_off = (text.str.contains(_OFFSET, regex=True).astype(bool)) & ~is_dt
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "empty"):
+        is_dt = pd.Series(False, index=values.index)
+        text = values.fillna("").astype(str).str.strip()
+    else:
+        is_dt = values.map(lambda v: not isinstance(v, str) and hasattr(v, "isoformat")).astype(bool)
+        text = values.where(~is_dt).map(_cell_text).astype(str)
     out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {TZ.key}]")
-    naive_mask = ~has_off & ~is_dt & (text != "")
-    if naive_mask.any():
-        parsed = _to_datetime_fast(text[naive_mask])
-        out[naive_mask] = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(TZ)
+    has_off = text.str.contains(_OFFSET, regex=True).astype(bool) & ~is_dt
+    naive = ~has_off & ~is_dt & (text != "")
+    if naive.any():
+        parsed = pd.to_datetime(text[naive], errors="coerce", format="ISO8601")
+        if getattr(parsed.dt, "tz", None) is not None:  # pragma: no cover — offsets were filtered out
+            parsed = parsed.dt.tz_localize(None)
+        rest = parsed.isna()
+        if rest.any():
+            sub = text[naive][rest]
+            plus_day = sub.str.contains(r"(?:\s|T)24(?::00){0,2}$", regex=True).astype(bool)
+            sub = sub.where(~plus_day, sub.str.replace(r"(\s|T)24((?::00){0,2})$", r"\g<1>00\g<2>", regex=True))
+            cn = sub.str.extract(_CN_TIME)
+            sub = sub.where(cn[0].isna(), cn[0] + "-" + cn[1].str.zfill(2) + "-" + cn[2].str.zfill(2) + " "
+                            + cn[3].fillna("0").str.zfill(2) + ":00")
+            cnemc = sub.str.extract(_CNEMC_TIME)
+            sub = sub.where(cnemc[0].isna(), cnemc[0] + " " + cnemc[1] + ":" + cnemc[2])
+            again = pd.to_datetime(sub, errors="coerce", format="mixed")
+            again = again.where(~plus_day, again + pd.Timedelta(days=1))
+            parsed[rest] = again
+        out[naive] = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(TZ)
     if has_off.any():
-        parsed = _to_datetime_fast(text[has_off], utc=True)
+        parsed = pd.to_datetime(text[has_off], errors="coerce", utc=True, format="ISO8601")
+        rest = parsed.isna()
+        if rest.any():
+            parsed[rest] = pd.to_datetime(text[has_off][rest], errors="coerce", utc=True, format="mixed")
         out[has_off] = parsed.dt.tz_convert(TZ)
     if is_dt.any():
         stamps = values[is_dt].map(_to_ts)
         aware = stamps.map(lambda t: t is not pd.NaT and t.tzinfo is not None).astype(bool)
         conv = pd.Series(pd.NaT, index=stamps.index, dtype=f"datetime64[ns, {TZ.key}]")
         if (~aware).any():
-            naive = pd.to_datetime(stamps[~aware], errors="coerce")
-            conv[~aware] = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(TZ)
+            naive_dt = pd.to_datetime(stamps[~aware], errors="coerce")
+            conv[~aware] = naive_dt.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(TZ)
         if aware.any():
             conv[aware] = pd.to_datetime(stamps[aware], utc=True).dt.tz_convert(TZ)
         out[is_dt] = conv
-    out = out.where(~plus_day, out + pd.Timedelta(days=1))
     return out, out.isna(), bool(has_off.any())
 
 
@@ -1000,6 +1049,12 @@ def _finish(frame: pd.DataFrame, flagged: pd.Series, ctx: _Ctx, extra_cols=()) -
         "cells_rejected": ctx.cells_rejected,
         "cells_flagged": ctx.cells_flagged,
     }
+    # short aliases (issue wording "rows ok / rejected / flagged")
+    counts["ok"] = counts["records_ok"]
+    counts["flagged"] = counts["records_flagged"]
+    counts["rejected"] = counts["rows_rejected"] + counts["cells_rejected"]
+    if not len(out):
+        ctx.add("error", None, None, "no valid station-hour in the file; nothing to store")
     return out, counts
 
 
@@ -1165,6 +1220,9 @@ def _delegate(kind: str, text: str, ctx: _Ctx, known, encoding, convention, unit
     if convention == "hour-beginning":
         raise InputError(f"{kind} files are hour-ending by definition (standards.md §6.1); drop time_convention",
                          path=ctx.name, column="time_convention")
+    if tz not in ("Asia/Shanghai", "Asia/Chongqing", "PRC", "Etc/GMT-8"):
+        raise InputError(f"{kind} files are in Beijing time by definition; tz={tz!r} cannot apply",
+                         path=ctx.name, column="tz")
     if units_r.user and any(units_r.user.get(p, CANONICAL_UNIT[p]) != CANONICAL_UNIT[p] for p in POLLUTANTS):
         raise InputError(f"{kind} files are in CNEMC units (µg/m³, CO mg/m³); units= cannot change that",
                          path=ctx.name, column="units")

@@ -16,7 +16,7 @@ from .. import charts
 from ..aqi import edition_for
 from ..exports import to_csv_bytes, to_xlsx_bytes
 from ..i18n import t
-from . import data
+from . import data, export
 from .filters import Filters, render_filters
 
 STALE_AMBER_H = 2
@@ -44,16 +44,34 @@ def page(title_key: str) -> Filters:
 
     Stops the page with a translated message when the store is empty.
     """
+    _leave_legacy_routing(title_key)
     if st.session_state.pop("_frame_this_run", False) and isinstance(st.session_state.get(_FRAME_FLAG), Filters):
         f = st.session_state[_FRAME_FLAG]
     else:  # the page runs alone (AppTest, or a direct script run): draw the filters here
         f = frame_filters()
+    export.reset()
     st.title(t(title_key, f.lang))
     if f.anchor is None:
         st.info(t("empty_store", f.lang))
         st.stop()
     freshness_banner(f)
     return f
+
+
+def _leave_legacy_routing(title_key: str) -> None:
+    """Hand a first-load deep link over to app.py's st.navigation.
+
+    Streamlit treats the first request after start-up as a legacy ``pages/``-directory app until
+    some session has run ``st.navigation``; a permalink such as ``/trends?lang=en`` opened first
+    would then run the page without the frame and lose its URL state. Switch to the entry script
+    with the same query parameters plus ``_page``; app.py routes on from there.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        params = {k: st.query_params.get_all(k) for k in st.query_params}
+        params["_page"] = [title_key.removeprefix("page_")]
+        st.switch_page("app.py", query_params=[(k, v) for k, vs in params.items() for v in vs])
 
 
 def mark_frame_run() -> None:
@@ -88,9 +106,9 @@ def freshness_banner(f: Filters) -> None:
             parts.append(t("fresh_ok", f.lang, **args))
     text = "；".join(parts) if f.lang == "zh" else "; ".join(parts)
     if worst == 2:
-        st.error(text, icon="🕒")
+        st.error(text, icon=":material/schedule:")
     elif worst == 1:
-        st.warning(text, icon="🕒")
+        st.warning(text, icon=":material/schedule:")
     elif text:
         st.caption(text)
     if f.start is not None:
@@ -116,7 +134,8 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: st
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "scale": 3, "filename": filename},
     })
-    c1, c2, _ = st.columns([1, 1, 4])
+    export.register(fig, table, name)
+    c1, c2, _ = st.columns([1, 1, 1])
     c1.download_button(t("download_csv", f.lang), to_csv_bytes(table), file_name=f"{filename}.csv",
                        mime="text/csv", key=f"csv_{key or name}")
     c2.download_button(t("download_xlsx", f.lang), to_xlsx_bytes(table), file_name=f"{filename}.xlsx",

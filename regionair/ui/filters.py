@@ -84,51 +84,108 @@ def period_range(period: str, anchor: pd.Timestamp, custom: tuple | None = None)
     return anchor - pd.Timedelta(hours=71), anchor
 
 
-def _validate_url(valid: dict[str, tuple], lang: str) -> None:
-    """Tell the user about hand-edited URL values that are not valid (the widgets then use defaults)."""
+def _defaults() -> dict:
+    return {"lang": "zh", "pres": False, "period": "72h", "units": default_units(), "stations": [],
+            "pollutant": "aqi", "res": "hour", "edition": "auto"}
+
+
+def _load_url(units_all: list[str], stations: list[str]) -> list[tuple[str, str]]:
+    """Once per session: copy valid URL parameters into session state; return the invalid ones.
+
+    Values in the URL are codes (``period=24h``, ``units=urumqi``), never display labels, so a link
+    works in either language. An invalid value is reported and the default kept.
+    """
     qp = st.query_params
-    for name, allowed in valid.items():
-        for value in qp.get_all(name):
-            if value and value not in allowed:
-                st.warning(t("bad_param", lang, name=name, value=value[:40]), icon="⚠️")
+    bad: list[tuple[str, str]] = []
+    single = {"lang": LANGS, "period": PERIODS, "pollutant": POLLUTANT_OPTIONS, "res": RESOLUTIONS, "edition": EDITIONS}
+    for key, allowed in single.items():
+        if key in qp:
+            v = qp.get(key)
+            if v in allowed:
+                st.session_state[key] = v
+            else:
+                bad.append((key, v))
+    if "pres" in qp:
+        st.session_state["pres"] = qp.get("pres") in ("1", "true", "True")
+    for key, allowed in (("units", units_all), ("stations", stations)):
+        if key in qp:
+            values = [v for part in qp.get_all(key) for v in part.split(",") if v]
+            good = [v for v in values if v in allowed]
+            bad += [(key, v) for v in values if v not in allowed]
+            if good:
+                st.session_state[key] = good
+    if "start" in qp and "end" in qp:
+        try:
+            d0, d1 = dt.date.fromisoformat(qp.get("start")), dt.date.fromisoformat(qp.get("end"))
+            if d0 <= d1:
+                st.session_state["dates"] = (d0, d1)
+            else:
+                bad.append(("start", qp.get("start")))
+        except ValueError:
+            bad.append(("start", qp.get("start")))
+    return bad
+
+
+def _write_url(f: Filters, dates) -> None:
+    """Mirror the view in the URL (only values that differ from the defaults, to keep links short)."""
+    d = _defaults()
+    params: dict[str, str | list[str]] = {}
+    if "_page" in st.query_params:
+        return
+    for key, value in (("lang", f.lang), ("period", f.period), ("pollutant", f.pollutant), ("res", f.resolution),
+                       ("edition", f.edition)):
+        if value != d[key]:
+            params[key] = value
+    if f.presentation:
+        params["pres"] = "1"
+    if f.units != d["units"]:
+        params["units"] = ",".join(f.units)
+    if f.stations:
+        params["stations"] = ",".join(f.stations)
+    if f.period == "custom" and dates:
+        params["start"], params["end"] = str(dates[0]), str(dates[1])
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
 
 
 def render_filters(anchor: pd.Timestamp | None, *, stations: list[str] | None = None) -> Filters:
-    """Draw the sidebar filters and return the view. Widget values live in session state and the URL."""
-    sb = st.sidebar
-    lang = sb.segmented_control(t("language"), LANGS, default="zh", key="lang", bind="query-params",
-                                format_func=lambda v: "中文" if v == "zh" else "English", required=True) or "zh"
+    """Draw the sidebar filters and return the view. Values live in session state and the URL."""
     units_all = [*default_units(), SIDE_IDS["地方"], SIDE_IDS["兵团"], REGION_ID]
-    _validate_url({"period": PERIODS, "res": RESOLUTIONS, "edition": EDITIONS, "pollutant": POLLUTANT_OPTIONS,
-                   "units": tuple(units_all), "lang": LANGS}, lang)
-    presentation = sb.toggle(t("presentation", lang), key="pres", bind="query-params")
+    station_opts = sorted(stations or [])
+    bad = []
+    if not st.session_state.get("_url_loaded"):
+        bad = _load_url(units_all, station_opts)
+        st.session_state["_url_loaded"] = True
+    for key, value in _defaults().items():
+        st.session_state.setdefault(key, value)
+    sb = st.sidebar
+    lang = sb.segmented_control(t("language"), LANGS, key="lang", required=True,
+                                format_func=lambda v: "中文" if v == "zh" else "English") or "zh"
+    for name, value in bad:
+        st.warning(t("bad_param", lang, name=name, value=str(value)[:40]), icon=":material/link_off:")
+    presentation = sb.toggle(t("presentation", lang), key="pres")
     sb.subheader(t("filters", lang))
-    period = sb.selectbox(t("period", lang), PERIODS, index=1, key="period", bind="query-params",
-                          format_func=lambda p: t(f"period_{p}", lang))
+    period = sb.selectbox(t("period", lang), PERIODS, key="period", format_func=lambda p: t(f"period_{p}", lang))
     custom = None
     if period == "custom":
         last = (anchor or pd.Timestamp.now(tz=TZ)).date()
-        d = sb.date_input(t("period_custom", lang), value=(last - dt.timedelta(days=6), last), key="dates",
-                          bind="query-params")
+        st.session_state.setdefault("dates", (last - dt.timedelta(days=6), last))
+        d = sb.date_input(t("period_custom", lang), key="dates")
         if isinstance(d, tuple | list) and len(d) == 2:
             custom = (d[0], d[1])
     names = unit_labels(lang)
-    units = sb.multiselect(t("jurisdictions", lang), units_all, default=default_units(), key="units",
-                           bind="query-params", format_func=lambda u: names.get(u, u))
-    station_opts = sorted(stations or [])
-    chosen = sb.multiselect(t("stations", lang), station_opts, default=[], key="stations", bind="query-params",
-                            placeholder=t("all_stations", lang))
-    pollutant = sb.selectbox(t("pollutant", lang), POLLUTANT_OPTIONS, key="pollutant", bind="query-params",
+    units = sb.multiselect(t("jurisdictions", lang), units_all, key="units", format_func=lambda u: names.get(u, u))
+    chosen = sb.multiselect(t("stations", lang), station_opts, key="stations", placeholder=t("all_stations", lang))
+    pollutant = sb.selectbox(t("pollutant", lang), POLLUTANT_OPTIONS, key="pollutant",
                              format_func=lambda p: pollutant_label(p, lang, unit=True))
-    resolution = sb.segmented_control(t("resolution", lang), RESOLUTIONS, default="hour", key="res",
-                                      bind="query-params", required=True,
+    resolution = sb.segmented_control(t("resolution", lang), RESOLUTIONS, key="res", required=True,
                                       format_func=lambda r: t(f"res_{r}", lang)) or "hour"
-    edition = sb.selectbox(t("edition", lang), EDITIONS, key="edition", bind="query-params",
-                           format_func=lambda e: t(f"edition_{e}", lang))
+    edition = sb.selectbox(t("edition", lang), EDITIONS, key="edition", format_func=lambda e: t(f"edition_{e}", lang))
     sb.caption(t("share_link", lang))
     f = Filters(lang=lang, period=period, units=list(units) or default_units(), stations=list(chosen),
                 pollutant=pollutant, resolution=resolution, edition=edition, presentation=bool(presentation),
                 anchor=anchor)
     if anchor is not None:
         f.start, f.end = period_range(period, anchor, custom)
+    _write_url(f, custom)
     return f

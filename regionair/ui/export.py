@@ -1,0 +1,62 @@
+"""Per-page "export bundle" button: every chart shown by :func:`regionair.ui.chart` in this run, as a zip.
+
+:func:`regionair.ui.chart` calls :func:`register`; :func:`regionair.ui.page` calls :func:`reset` at the
+start of each run; ``app.py`` (and pages that run alone) call :func:`bundle_button` at the end. The zip is
+built only when the user clicks (deferred ``download_button`` data), so pages do not pay for rendering.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ..bundle import ChartItem, build_bundle, bundle_metadata, safe_name
+
+_KEY = "_regionair_bundle_items"
+
+_TEXT = {
+    "bundle": ("导出本页数据包（图片PNG/SVG＋数据＋元数据）", "Export bundle (PNG/SVG + data + metadata)"),
+    "bundle_help": ("将本页全部图表（PNG 2×、SVG）、图表数据（CSV、XLSX）与 metadata.json 打包为 zip",
+                    "Zip of every chart on this page (PNG 2×, SVG), its data (CSV, XLSX) and metadata.json"),
+}
+
+
+def _t(key: str, lang: str) -> str:
+    zh, en = _TEXT[key]
+    return zh if lang == "zh" else en
+
+
+def reset() -> None:
+    """Forget the charts of the previous run (called when a page starts)."""
+    st.session_state[_KEY] = []
+
+
+def register(fig: go.Figure | None, table: pd.DataFrame, name: str, title: str = "") -> None:
+    """Remember a chart shown in this run (a copy: later changes to ``fig`` do not leak in)."""
+    items = st.session_state.setdefault(_KEY, [])
+    items.append(ChartItem(name=name, figure=go.Figure(fig) if fig is not None else None, table=table.copy(),
+                           title=title or (fig.layout.title.text if fig is not None and fig.layout.title else "") or ""))
+
+
+def items() -> list[ChartItem]:
+    return list(st.session_state.get(_KEY, []))
+
+
+def bundle_button(f, page: str, *, extra: dict | None = None, key: str | None = None) -> None:
+    """Download button for the zip of this run's charts (nothing when the page showed no chart)."""
+    charts = items()
+    if not charts:
+        return
+    from . import data
+
+    filters = {"lang": f.lang, "period": f.period, "units": f.units, "stations": f.stations,
+               "pollutant": f.pollutant, "resolution": f.resolution, "edition": f.edition,
+               "query": {k: st.query_params.get_all(k) for k in st.query_params}}
+    meta = bundle_metadata(page=page, filters=filters, start=f.start, end=f.end, edition=f.edition,
+                           store=data.get_store(), extra=extra)
+    period = f"{f.start:%Y%m%d%H}-{f.end:%Y%m%d%H}" if f.start is not None else "all"
+    st.download_button(_t("bundle", f.lang), data=lambda: build_bundle(charts, meta),
+                       file_name=f"regionair_{safe_name(page)}_{period}_bundle.zip", mime="application/zip",
+                       help=_t("bundle_help", f.lang), icon=":material/folder_zip:", on_click="ignore",
+                       key=key or f"bundle_{page}")
