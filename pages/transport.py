@@ -121,7 +121,8 @@ wind = tr.jurisdiction_wind(weather, jurisdictions=units["station"].unique())
 have_wind = len(wind) > 0 and wind["wind_speed"].notna().any()
 if have_wind:
     srcs = sorted(wind["wind_source"].unique())
-    st.caption(f"{tt('wind_source', lang)}: {', '.join(srcs)} · Open-Meteo / ERA5 (CC BY 4.0)")
+    credit = " · Open-Meteo (CC BY 4.0)" if any(s.startswith("open-meteo") for s in srcs) else ""
+    st.caption(f"{tt('wind_source', lang)}: {', '.join(srcs)}{credit}")
     if "constructed-demo" in srcs:
         st.warning(tt("constructed", lang), icon=":material/science:")
 else:

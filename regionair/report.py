@@ -400,9 +400,10 @@ def _completeness(h, units, t0, t1, summary) -> pd.DataFrame:
     cat = region.stations()
     ev = cat[~cat["background"].astype(bool)]
     hours = int((t1 - t0) / _HOUR) + 1
+    reporting = set(h["station"].astype(str))
     rows = []
     for u in units:
-        codes = list(ev.loc[ev["jurisdiction"] == u, "code"])
+        codes = [c for c in ev.loc[ev["jurisdiction"] == u, "code"] if c in reporting]  # stations operating then
         got = h[h["station"].isin(codes)].drop_duplicates(["station", "time"])
         valid = int(got["pm25"].notna().sum())
         expected = len(codes) * hours
@@ -419,6 +420,20 @@ def _completeness(h, units, t0, t1, summary) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------
 # figures
 # ------------------------------------------------------------------------------------------------
+
+_FOOT_MARGIN = 130  # bottom margin that holds the legend and the footer line [px]
+
+
+def _foot(fig, text: str, *, width: int = 1000, height: int = 520, left: int | None = None):
+    """Fix the export size and put the footer (source · period · edition) at the bottom edge, inside the
+    image: :func:`regionair.charts.footer` places it relative to the plot height, which clips it on tall
+    or short figures."""
+    top = 60
+    fig.update_layout(width=width, height=height, margin=dict(t=top, b=_FOOT_MARGIN, **({"l": left} if left else {})))
+    plot_h = height - top - _FOOT_MARGIN
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=-(_FOOT_MARGIN - 10) / plot_h, xanchor="left",
+                       yanchor="bottom", showarrow=False, font=dict(size=11, color="#555"))
+    return fig
 
 
 def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
@@ -450,8 +465,12 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
     bounds["unit"] = [parent[i] if level.get(i) == "district" else i for i in bounds["id"]]
     fig = charts.region_map(bounds, units_tbl, st_tbl, title=_t("f_map", lang, day=f"{pd.Timestamp(last):%Y-%m-%d}"),
                             lang=lang)
-    fig.update_layout(width=1000, height=640)
-    items.append(ChartItem("map", charts.footer(fig, foot), st_tbl, title=fig.layout.title.text))
+    import plotly.graph_objects as go
+
+    for cat in S.CATEGORIES:  # colour key of the AQI categories (HJ 633 Annex A)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=category_name(cat["level"], lang),
+                                 marker=dict(size=12, symbol="square", color=cat["hex"], line=dict(width=0.5, color="#555"))))
+    items.append(ChartItem("map", _foot(fig, foot, height=680), st_tbl, title=fig.layout.title.text))
 
     # trend: hourly AQI for a week or less, daily AQI otherwise
     if (b.end - b.start).days + 1 <= 7:
@@ -465,14 +484,17 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
         from .meeting import overlay_measures
 
         overlay_measures(fig, measures[measures["jurisdiction"].isin(b.units)], names=names, lang=lang)
-    fig.update_layout(width=1000, height=520)
-    items.append(ChartItem("trend", charts.footer(fig, foot), series, title=_t("f_trend", lang)))
+    fig.update_layout(legend=dict(y=-0.22))
+    items.append(ChartItem("trend", _foot(fig, foot), series, title=_t("f_trend", lang)))
 
     # calendar of daily AQI
     cal = calendar_data(dj).assign(unit=lambda d: d["station"].map(names))
+    cal = cal.assign(date=cal["date"].astype(str), unit=pd.Categorical(cal["unit"], [names.get(u, u) for u in b.units]))
     fig = charts.calendar_heatmap(cal, title=_t("f_cal", lang), lang=lang)
-    fig.update_layout(width=1000, height=max(320, 120 + 48 * len(b.units)))
-    items.append(ChartItem("calendar", charts.footer(fig, foot), cal, title=_t("f_cal", lang)))
+    fig.update_xaxes(type="category", tickangle=0)
+    fig.update_traces(texttemplate="%{z:.0f}", textfont=dict(size=13, color="white"))
+    items.append(ChartItem("calendar", _foot(fig, foot, height=max(340, 200 + 52 * len(b.units)), left=170),
+                           cal, title=_t("f_cal", lang)))
 
     # primary pollutant shares
     sh = b.primary.assign(unit=b.primary["station"].map(names),
@@ -482,8 +504,9 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
     fig = charts.stacked_bars(sh, x="unit", y="share", color="pollutant_label",
                               title=f"{_t('f_primary', lang)}（{unit_word}）" if lang == "zh" else
                               f"{_t('f_primary', lang)} ({unit_word})", y_title="%")
-    fig.update_layout(width=1000, height=520)
-    items.append(ChartItem("primary", charts.footer(fig, foot), sh, title=fig.layout.title.text))
+    fig.update_xaxes(categoryorder="array", categoryarray=[names.get(u, u) for u in ["region", *b.units]])
+    fig.update_layout(legend=dict(y=-0.22))
+    items.append(ChartItem("primary", _foot(fig, foot), sh, title=fig.layout.title.text))
     return items
 
 
@@ -558,6 +581,10 @@ def _paragraphs(b: Briefing) -> dict[str, list[str]]:
                       f"{fmt_time(e['end'], 'en')} ({int(e['duration'])} h), peak AQI {fmt_num(e['peak_aqi'])} "
                       f"({n.get(e['peak_unit'], e['peak_unit'])}, {fmt_time(e['peak_time'], 'en')}), primary pollutant "
                       f"{primary_label(e['primary_pollutants'], 'en')}; onset order: {order}.")]
+        if pd.Timestamp(e["start"]) <= b.t0:
+            out["s3"].append("注：该过程在统计时段开始时已在进行，进入污染时间按时段起点计，实际起始时间更早。" if zh else
+                             "Note: this episode was already under way when the period began; onset times are "
+                             "clipped to the start of the period.")
     else:
         out["s3"] = [_t("no_episode", b.lang)]
     reg = b.primary[b.primary["station"] == "region"].sort_values("share", ascending=False)

@@ -6,13 +6,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..store import Store
+from ..store import Store, resolve_store_path
 
 
 @st.cache_resource(show_spinner=False)
+def _store_at(path: str) -> Store:
+    return Store(path)
+
+
 def get_store() -> Store:
-    """One Store per server process (resource cache: shared across sessions, not copied)."""
-    return Store()
+    """One Store per server process and store path (resource cache: shared across sessions, not copied)."""
+    return _store_at(str(resolve_store_path()))
 
 
 def store_version() -> int:
@@ -46,3 +50,19 @@ def latest_time() -> pd.Timestamp | None:
     if f is None or f.empty:
         return None
     return pd.Timestamp(f["time"].max())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _warnings(version: int, at, scheme: str, band: float, history_days: int) -> dict:
+    from ..analysis.warnings import warnings_report
+
+    store = get_store()
+    start = at - pd.Timedelta(days=history_days)
+    hourly = store.hourly(start, at)
+    forecast = store.model_aq(start, at + pd.Timedelta(days=5), run="all")
+    return warnings_report(hourly, at=at, forecast=None if forecast.empty else forecast, scheme=scheme, band=band)
+
+
+def warnings(at, *, scheme: str = "national-2024-reconstructed", band: float = 15, history_days: int = 35) -> dict:
+    """The warnings report (flags, budgets, forecast levels …) at ``at``, cached per store version."""
+    return _warnings(store_version(), at, scheme, float(band), int(history_days))
