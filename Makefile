@@ -41,6 +41,7 @@ system:
 # First run: create the store from the bundled real CNEMC sample (idempotent: a second ingest changes nothing).
 sample: setup
 	$(PY) -m regionair ingest --source cnemc-archive --path data/sample
+	$(PY) scripts/load_recorded_weather.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -21,6 +21,7 @@ PAGES = {
     ],
     t("nav_analysis", lang): [
         st.Page("pages/trends.py", title=t("page_trends", lang), icon=":material/show_chart:", url_path="trends"),
+        st.Page("pages/transport.py", title=t("page_transport", lang), icon=":material/air:", url_path="transport"),
         st.Page("pages/primary.py", title=t("page_primary", lang), icon=":material/science:", url_path="primary"),
         st.Page("pages/episodes.py", title=t("page_episodes", lang), icon=":material/cloud:", url_path="episodes"),
         st.Page("pages/rankings.py", title=t("page_rankings", lang), icon=":material/leaderboard:", url_path="rankings"),

@@ -83,9 +83,6 @@ def tt(key: str, lang: str, **fmt) -> str:
     return text.format(**fmt) if fmt else text
 
 
-# stopgap until the lead adds "page_transport" to regionair/i18n.py (ui.page looks the title up there)
-i18n.TEXT.setdefault("page_transport", TEXT_TRANSPORT["page_transport"])
-
 f = ui.page("page_transport")
 lang = f.lang
 names = f.unit_names()

@@ -127,6 +127,12 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
                 line=dict(color="#555", width=0.8), hoverinfo="text", showlegend=False,
                 text=f"{label} {row.get('name_' + lang, '')}<br>AQI {'' if pd.isna(aqi) else int(aqi)}",
                 name=f"{row['id']}-{k}"))
+    # unit names at the representative point of their (dissolved) polygons
+    dissolved = bounds.dissolve(by="unit")
+    for unit, row in dissolved.iterrows():
+        p = row.geometry.representative_point()
+        fig.add_trace(go.Scatter(x=[p.x], y=[p.y], mode="text", text=[name_by_unit.get(unit, row.get(f"name_{lang}", unit))], showlegend=False,
+                                 hoverinfo="skip", textfont=dict(size=11 if not presentation else 15, color="#333")))
     if len(stations):
         for side, g in stations.groupby("side", sort=False):
             hover = [
@@ -138,7 +144,11 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
                 x=g["longitude"], y=g["latitude"], mode="markers", name=t("side_local" if side == "地方" else "side_corps", lang),
                 marker=dict(size=12 if not presentation else 16, symbol=SIDE_SYMBOL.get(side, "circle"),
                             color=[category_colour(a) for a in g["aqi"]], line=dict(color="#000", width=1)),
-                hovertext=hover, hoverinfo="text"))
+                hovertext=hover, hoverinfo="text", showlegend=False))
+            # legend entry in neutral grey: the marker colour means the station's AQI category
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=t("side_local" if side == "地方" else "side_corps", lang),
+                                     marker=dict(size=10, symbol=SIDE_SYMBOL.get(side, "circle"), color="#BBBBBB",
+                                                 line=dict(color="#000", width=1))))
     fig.update_layout(template=template(presentation), title=title, height=560 if not presentation else 720,
                       xaxis=dict(visible=False, rangemode="normal"),
                       yaxis=dict(visible=False, rangemode="normal", scaleanchor="x", scaleratio=1.38),

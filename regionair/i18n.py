@@ -16,6 +16,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_overview": ("总览", "Overview"),
     "page_hourly": ("实时监测", "Hourly monitor"),
     "page_trends": ("跨界趋势", "Cross-boundary trends"),
+    "page_transport": ("区域传输", "Transport"),
     "page_primary": ("首要污染物", "Primary pollutants"),
     "page_warnings": ("临界预警", "Near-threshold warnings"),
     "page_episodes": ("污染过程", "Episodes"),

@@ -832,6 +832,10 @@ def _docx_styles(doc, lang: str) -> None:
     t = para("Title", size=22 if zh else 18, bold=not zh, align=WD_ALIGN_PARAGRAPH.CENTER,
              east="方正小标宋简体" if zh else None, before=12, after=6, colour="000000", line=32)
     t.font.name = "Times New Roman"
+    from docx.oxml.ns import qn
+
+    for el in t.element.pPr.findall(qn("w:pBdr")) if t.element.pPr is not None else []:
+        t.element.pPr.remove(el)  # the template's Title has a blue rule under it; an official title has none
     h1 = para("Heading 1", size=16 if zh else 13, bold=not zh, east="黑体" if zh else None, before=10, after=4,
               colour="000000", line=28 if zh else 18)
     h1.font.name = "Times New Roman"
@@ -847,6 +851,8 @@ def _docx_styles(doc, lang: str) -> None:
     para("RA Date", size=16 if zh else 11, align=WD_ALIGN_PARAGRAPH.RIGHT, before=24, line=28 if zh else 15)
     para("RA Table Caption", size=12 if zh else 10, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
          east="黑体" if zh else None, before=8, after=2, line=20 if zh else 13)
+    sty["RA Table Caption"].paragraph_format.keep_with_next = True
+    sty["Heading 1"].paragraph_format.keep_with_next = True
     para("RA Table Text", size=10.5 if zh else 9, align=WD_ALIGN_PARAGRAPH.CENTER, east="宋体" if zh else None,
          line=16 if zh else 12)
     th = para("RA Table Header", base="RA Table Text", bold=True, east="黑体" if zh else None)
@@ -856,6 +862,20 @@ def _docx_styles(doc, lang: str) -> None:
     sty["RA Figure"].paragraph_format.line_spacing = 1.0
     para("Caption", size=12 if zh else 10, align=WD_ALIGN_PARAGRAPH.CENTER, east="楷体_GB2312" if zh else None,
          colour="000000", bold=False, after=8)
+
+
+def _col_widths(tb: Table, usable) -> list:
+    """Column widths: the unit column fits the longest name, long text columns get more room."""
+    from docx.shared import Emu
+
+    def w(t):  # rough width in half-width characters (CJK counts double)
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(t))
+
+    n = len(tb.header)
+    # headers may wrap onto two lines; body cells should not (except long text columns)
+    want = [max(7, (w(tb.header[i]) + 1) // 2, *(min(w(r[i]), 36) for r in tb.rows)) + 2 for i in range(n)]
+    total = sum(want)
+    return [Emu(int(usable * x / total)) for x in want]
 
 
 def to_docx(b: Briefing) -> bytes:
@@ -892,6 +912,8 @@ def to_docx(b: Briefing) -> bytes:
             doc.add_paragraph(tb.caption, style="RA Table Caption")
             table = doc.add_table(rows=1, cols=len(tb.header))
             table.style = doc.styles["Table Grid"]
+            table.autofit = False
+            widths = _col_widths(tb, usable)
             for cell, text in zip(table.rows[0].cells, tb.header, strict=True):
                 cell.paragraphs[0].text = text
                 cell.paragraphs[0].style = doc.styles["RA Table Header"]
@@ -904,6 +926,11 @@ def to_docx(b: Briefing) -> bytes:
                 for cell, text in zip(cells, row, strict=True):
                     cell.paragraphs[0].text = text
                     cell.paragraphs[0].style = doc.styles["RA Table Text"]
+            for col, w in zip(table.columns, widths, strict=True):
+                col.width = w  # w:gridCol (LibreOffice/WPS read this)
+            for row in table.rows:
+                for cell, w in zip(row.cells, widths, strict=True):
+                    cell.width = w  # w:tcW (Word reads this)
             if tb.note:
                 doc.add_paragraph(tb.note, style="RA Table Note")
         elif kind == "figure":

@@ -578,10 +578,14 @@ def _as_utc_time(s: pd.Series, name: str) -> pd.Series:
 
 
 def _month_codes(t_utc: pd.Series) -> np.ndarray:
-    local = t_utc.dt.tz_convert(TZ_NAME)
-    return (local.dt.year.to_numpy(dtype="int64") * 100 + local.dt.month.to_numpy(dtype="int64")).astype(
-        "int64"
-    )
+    """YYYYMM of the Beijing month of each UTC instant (partition key only).
+
+    Uses the fixed UTC+8 offset of Asia/Shanghai since 1991; the month only groups rows into files
+    (queries select files by their min/max time), so it need not be exact for older data.
+    """
+    us = t_utc.to_numpy(dtype="datetime64[us]") + np.timedelta64(8, "h")
+    months = us.astype("datetime64[M]").astype("int64")  # months since 1970-01
+    return (1970 + months // 12) * 100 + months % 12 + 1
 
 
 @dataclass
@@ -668,7 +672,7 @@ def _prepare(kind: _Kind, frame: pd.DataFrame, source: str | None) -> _Prepared:
     data["time"] = t
     nat = t.isna().to_numpy()
     _reject(nat, "time missing or unparseable")
-    off = (t.dt.floor("h") != t).to_numpy() & ~nat
+    off = (t.to_numpy(dtype="datetime64[us]").astype("int64") % 3_600_000_000 != 0) & ~nat
     _reject(off, "time not on the hour")
 
     if "run_time" in kind.key:
@@ -735,7 +739,10 @@ def _prepare(kind: _Kind, frame: pd.DataFrame, source: str | None) -> _Prepared:
     parts: dict[tuple[str, str], pa.Table] = {}
     sources: list[str] = []
     if n_ok:
-        src_codes, src_names = pd.factorize(data["source"][keep])
+        if source is not None:  # one source for every row
+            src_codes, src_names = np.zeros(n_ok, dtype="int64"), [source]
+        else:
+            src_codes, src_names = pd.factorize(data["source"][keep])
         code = src_codes.astype("int64") * 1_000_000 + _month_codes(t_ok)
         if not np.all(code[:-1] <= code[1:]):
             order = np.argsort(code, kind="stable")
@@ -1770,7 +1777,11 @@ class Store:
                     rejected=res.rejected,
                     rejected_reasons=res.rejected_reasons,
                     errors=[],
-                    status="ok",
+                    status=(
+                        "ok"
+                        if not res.rejected
+                        else ("partial" if res.added + res.updated + res.unchanged else "failed")
+                    ),
                     started_at=started,
                     duration_s=res.duration_s,
                     version=txn.next_version,
@@ -2229,7 +2240,8 @@ class Store:
         pandas.DataFrame
             ``ingest_id, run, kind, source, start, end`` (Beijing), ``rows, added, updated,
             unchanged, rejected`` [rows], ``rejected_reasons`` (JSON object), ``errors`` (JSON list),
-            ``status``, ``started_at, finished_at`` (Beijing), ``duration_s`` [s], ``version``,
+            ``status`` (``ok``; ``partial``: some rows rejected or errors; ``failed``: nothing stored),
+            ``started_at, finished_at`` (Beijing), ``duration_s`` [s], ``version``,
             ``pid``, ``note``.
         """
         df = self.records("ingest_log", snapshot=snapshot)
@@ -2326,17 +2338,24 @@ class Store:
                 "rows": a["rows"],
                 "bytes": a["bytes"],
                 "stations": len(a["keys"]),
-                "start": pd.Timestamp(a["start"]).tz_convert(TZ_NAME) if a["start"] else pd.NaT,
-                "end": pd.Timestamp(a["end"]).tz_convert(TZ_NAME) if a["end"] else pd.NaT,
+                "start": a["start"],
+                "end": a["end"],
             }
             for (k, s), a in sorted(acc.items())
         ]
         cols = ["kind", "source", "files", "rows", "bytes", "stations", "start", "end"]
-        out = pd.DataFrame(rows, columns=cols)
+        out = pd.DataFrame(rows, columns=cols).astype(
+            {
+                "kind": "str",
+                "source": "str",
+                "files": "int64",
+                "rows": "int64",
+                "bytes": "int64",
+                "stations": "int64",
+            }
+        )
         for c in ("start", "end"):
             out[c] = (
-                pd.to_datetime(out[c]).astype(f"datetime64[ns, {TZ_NAME}]")
-                if len(out)
-                else pd.Series(dtype=f"datetime64[ns, {TZ_NAME}]")
+                pd.to_datetime(out[c], utc=True).dt.tz_convert(TZ_NAME).astype(f"datetime64[ns, {TZ_NAME}]")
             )
         return out

@@ -167,7 +167,7 @@ def transport_map(bounds, points: pd.DataFrame, table: pd.DataFrame, names: dict
         nx, ny = -dy * 0.06, dx * 0.06
         fig.add_annotation(x=x0 + 0.85 * dx + nx, y=y0 + 0.85 * dy + ny, ax=x0 + 0.15 * dx + nx,
                            ay=y0 + 0.15 * dy + ny, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
-                           arrowhead=3, arrowsize=1.0, arrowwidth=1.5 + 5.0 * float(r.weight) / wmax,
+                           arrowhead=2, arrowsize=0.7, arrowwidth=1.0 + 3.0 * float(r.weight) / wmax,
                            arrowcolor="#c0392b", text="")
         fig.add_annotation(x=x0 + 0.5 * dx + 2.5 * nx, y=y0 + 0.5 * dy + 2.5 * ny, showarrow=False,
                            text=f"{int(r.lag)} h · {r.support:.0%}", font=dict(size=10, color="#c0392b"))

@@ -17,7 +17,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PAGES = ["", "hourly", "warnings", "trends", "primary", "episodes", "rankings", "data"]
+PAGES = ["", "hourly", "warnings", "trends", "transport", "primary", "episodes", "rankings", "data"]
 
 pytestmark = [
     pytest.mark.e2e,
@@ -97,7 +97,8 @@ def test_english_and_shared_link(server, browser):
     try:
         page.wait_for_selector(".js-plotly-plot", timeout=60_000)
         body = page.inner_text("body")
-        assert "Cross-boundary trends" in body and "Last 24 h" in body
+        assert "Cross-boundary trends" in body
+        assert "Period: 2026-03-10 01:00–2026-03-11 00:00" in body  # period=24h from the link
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=str(ARTIFACTS / "trends_en.png"), full_page=True)
     finally:

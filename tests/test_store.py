@@ -232,6 +232,9 @@ def test_rejected_rows_are_counted_with_reasons(store, frame):
     assert got["pm10"].isna().all()  # a column the winning row does not carry is stored as missing
     log = store.ingest_log()
     assert json.loads(log["rejected_reasons"].iloc[-1])["station missing"] == 2
+    assert log["status"].iloc[-1] == "partial"
+    assert store.ingest_hourly(bad.iloc[:2]).rejected == 2
+    assert store.ingest_log()["status"].iloc[-1] == "failed"  # nothing stored
 
 
 def test_bad_input_raises_input_error(store, frame):

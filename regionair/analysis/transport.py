@@ -342,8 +342,8 @@ def _rose(frame, value, breaks, n_sectors, calm, by, ws, wd) -> pd.DataFrame:
                              "bin": f"<{_fmt(breaks[0])}", "bin_low": -np.inf, "bin_high": breaks[0], "n": below})
         rows.append({by or "_": g, "sector": -1, "sector_label": "calm", "direction": np.nan, "bin": "calm",
                      "bin_low": np.nan, "bin_high": np.nan, "n": int((mm & (sec == -1)).sum())})
-    out = pd.DataFrame(rows)
     key = by or "_"
+    out = pd.DataFrame(rows, columns=[key, "sector", "sector_label", "direction", "bin", "bin_low", "bin_high", "n"])
     totals = out.groupby(key, dropna=False)["n"].transform("sum")
     out["freq"] = np.where(totals > 0, 100.0 * out["n"] / totals.where(totals > 0, 1), np.nan)
     if not by:
@@ -441,7 +441,8 @@ def percentile_rose(frame: pd.DataFrame, pollutant: str, percentiles=(25, 50, 75
             for q in qs:
                 row[f"p{q:g}"] = float(np.percentile(v, q)) if v.size else np.nan
             rows.append(row)
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=[by or "_", "sector", "sector_label", "direction", "n", "mean",
+                                      *[f"p{q:g}" for q in qs]])
     return out.drop(columns="_") if not by else out
 
 
@@ -504,7 +505,8 @@ def cpf(frame: pd.DataFrame, pollutant: str, percentile: float = CPF_PERCENTILE,
             rows.append({by or "_": g, "sector": k, "sector_label": names[k] if k >= 0 else "calm",
                          "direction": k * width if k >= 0 else np.nan, "threshold": thr, "n": int(v.size),
                          "n_high": n_high, "cpf": n_high / v.size if v.size else np.nan})
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=[by or "_", "sector", "sector_label", "direction", "threshold", "n", "n_high",
+                                      "cpf"])
     return out.drop(columns="_") if not by else out
 
 
@@ -629,7 +631,7 @@ def _pairs(pairs) -> pd.DataFrame:
 def _ar_fit(x: np.ndarray, max_order: int) -> np.ndarray:
     """AR coefficients φ_1..φ_p of a centred series with gaps (OLS on complete rows, order by AIC)."""
     best, best_aic = np.zeros(0), np.inf
-    if max_order <= 0:
+    if max_order <= 0 or len(x) < 3 * max_order + 5:
         return best
     lagged = np.column_stack([np.r_[np.full(k, np.nan), x[:-k]] for k in range(1, max_order + 1)])
     rows = ~np.isnan(x) & ~np.isnan(lagged).any(axis=1)
@@ -656,7 +658,7 @@ def _ar_fit(x: np.ndarray, max_order: int) -> np.ndarray:
 def _filter(x: np.ndarray, phi: np.ndarray) -> np.ndarray:
     out = x.copy()
     for k, f in enumerate(phi, start=1):
-        out = out - f * np.r_[np.full(k, np.nan), x[:-k]]
+        out = out - f * np.r_[np.full(min(k, len(x)), np.nan), x[:-k]]
     return out
 
 
@@ -770,7 +772,9 @@ def conditional_lead_lag(a: pd.Series, b: pd.Series, mask: pd.Series | None = No
     for i, L in enumerate(lags):
         xs = np.full(T, np.nan)
         ms = np.zeros(T, dtype=bool)
-        if L >= 0:
+        if abs(L) >= T:  # lag longer than the series: no pairs
+            pass
+        elif L >= 0:
             xs[L:] = x[:T - L] if L else x
             ms[L:] = m[:T - L] if L else m
         else:
