@@ -344,7 +344,7 @@ def bench_pages(ctx) -> None:
     st.cache_data.clear()
     st.cache_resource.clear()
     biggest = (0, "")
-    for period in ("72h", "year"):
+    for period in (("72h",) if ctx.quick else ("72h", "year")):
         for page in PAGES:
             def run(page=page, period=period):
                 at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
@@ -354,7 +354,7 @@ def bench_pages(ctx) -> None:
             t0 = time.perf_counter()
             at = run()
             cold = time.perf_counter() - t0
-            warm = measure(run, repeat=2)
+            warm = measure(run, repeat=1 if ctx.quick else 2)
             errors = len(at.exception)
             size, pts, charts = _page_payload(at)
             label = f"{page} (period={period})"

@@ -111,6 +111,7 @@ def _cpu_model() -> str:
 # ------------------------------------------------------------------------------------------------ report
 def write_outputs(ctx: Context, info: dict, selected: list[str], out_dir: Path) -> None:
     info = dict(info, load_average_end=list(os.getloadavg()))
+    out_dir.mkdir(parents=True, exist_ok=True)
     doc = {"machine": info, "quick": ctx.quick, "benchmarks": selected, "figures": ctx.figures, "notes": ctx.notes,
            "data": "SYNTHETIC (bench/synthetic.py) — not measurements"}
     (out_dir / "results.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n",
@@ -165,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="folder for results.json and REPORT.md (default bench/, or the "
                    "workdir for --quick so CI does not overwrite the committed report)")
     args = p.parse_args(argv)
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")  # library warnings about SYNTHETIC stations would drown the table
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
     workdir = Path(args.workdir) / ("quick" if args.quick else "full")
     workdir.mkdir(parents=True, exist_ok=True)
     out_dir = Path(args.out) if args.out else (workdir if args.quick else HERE)

@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, RegionairError
+from .nomenclature import POLLUTANTS, TZ
 
 #: Modules that add sub-commands (each defines ``add_commands(subparsers)``).
 COMMAND_MODULES = ("regionair.ingest", "regionair.warnings_cli")
-from .nomenclature import POLLUTANTS, TZ
 
 
 def _atomic_write(out: Path, write) -> None:

@@ -148,18 +148,13 @@ def test_dashboard_shows_staleness_after_a_failed_run(server, tmp_path, monkeypa
     """After a run that lost its last hours, the page shows how old the data is (red banner)."""
     from streamlit.testing.v1 import AppTest
 
-    from regionair.ui import data as ui_data
 
     script_faults(server)
     root = tmp_path / "store"
     ingest_cnemc_http(Store(root), T[0], T[-1], run="r1", client=fast_client(retries=1))
     monkeypatch.setenv("REGIONAIR_STORE", str(root))
-    ui_data.get_store.clear()
-    try:
-        at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60)
-        at.run()
-        assert not at.exception
-        banners = " ".join(e.value for e in at.error)
-        assert "cnemc-archive" in banners and ("超过6小时" in banners or "over 6 h" in banners), banners
-    finally:
-        ui_data.get_store.clear()
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    banners = " ".join(e.value for e in at.error)
+    assert "cnemc-archive" in banners and ("超过6小时" in banners or "over 6 h" in banners), banners

@@ -142,21 +142,17 @@ def test_read_only_store_clear_error_reads_still_work(tmp_path):
 def test_read_only_store_dashboard_page_renders(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from regionair.ui import data as ui_data
-
     folder = write_archive_folder(tmp_path / "archive", 8)
     with tmpfs(tmp_path / "mnt", "8m") as mnt:
         root = mnt / "store"
         ingest_cnemc_path(Store(root), folder, run="first")
         remount(mnt, "ro")
         monkeypatch.setenv("REGIONAIR_STORE", str(root))
-        ui_data.get_store.clear()
         try:
             at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60).run()
             assert not at.exception, at.exception
             assert len(at.dataframe) >= 2
         finally:
-            ui_data.get_store.clear()
             remount(mnt, "rw")
 
 

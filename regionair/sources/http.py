@@ -441,7 +441,11 @@ class HttpClient:
                 raise
             else:
                 if cache_file is not None:
-                    self._cache_write(cache_file, body)
+                    try:
+                        self._cache_write(cache_file, body)
+                    except OSError as exc:  # a full/read-only cache disk must not lose the data
+                        log.warning("could not cache %s in %s (%s); continuing without the cache",
+                                    cache_key, self.cache_dir, exc.strerror or exc)
                 return body
 
             if last.retry_after is not None and last.retry_after > self.max_retry_after:

@@ -30,6 +30,7 @@ def _t(key: str, lang: str) -> str:
 def reset() -> None:
     """Forget the charts of the previous run (called when a page starts)."""
     st.session_state[_KEY] = []
+    st.session_state[_KEY + "_shown"] = False
 
 
 def register(fig: go.Figure | None, table: pd.DataFrame, name: str, title: str = "") -> None:
@@ -46,8 +47,9 @@ def items() -> list[ChartItem]:
 def bundle_button(f, page: str, *, extra: dict | None = None, key: str | None = None) -> None:
     """Download button for the zip of this run's charts (nothing when the page showed no chart)."""
     charts = items()
-    if not charts:
-        return
+    if not charts or st.session_state.get(_KEY + "_shown"):
+        return  # nothing to export, or the page already offered its own bundle in this run
+    st.session_state[_KEY + "_shown"] = True
     from . import data
 
     filters = {"lang": f.lang, "period": f.period, "units": f.units, "stations": f.stations,
