@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError, SourceError
+from .errors import InputError, RegionairError, SourceError
 from .nomenclature import TZ
 
 log = logging.getLogger("regionair.ingest")
@@ -377,6 +377,52 @@ def watch_once(store, *, sources=("cnemc-archive", "open-meteo"), hours_back: in
     return out
 
 
+#: Alert rules used when the secrets file defines none: any active warning, and today's PM budget
+#: turning "tight" or "already exceeded" at the 良/轻度 boundary.
+DEFAULT_ALERT_RULES = (
+    {"id": "warning", "what": "warning"},
+    {"id": "pm-budget", "what": "budget", "boundary": 100, "pollutants": ["pm25", "pm10"]},
+)
+
+
+def load_secrets(path: str | os.PathLike | None = None) -> dict:
+    """``.streamlit/secrets.toml`` of the project (or ``path``) as a dict; empty when absent."""
+    import tomllib
+
+    p = Path(path) if path else Path(__file__).resolve().parents[1] / ".streamlit" / "secrets.toml"
+    if not p.exists():
+        return {}
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"cannot read secrets: {exc}", path=p) from None
+
+
+def evaluate_alerts(store, *, secrets: dict | None = None, send=None) -> pd.DataFrame | None:
+    """After an ingest: compute the warnings report at the latest hour and notify the configured targets.
+
+    De-duplicated per rule, jurisdiction and level until it clears (state kept in the store folder).
+    Returns the notifier's log rows, or None when no target is configured.
+    """
+    from .alerts import Notifier, Rule, events_from_report, load_targets
+    from .analysis.warnings import warnings_report
+
+    secrets = load_secrets() if secrets is None else secrets
+    targets = load_targets(secrets)
+    if not targets:
+        return None
+    fresh = store.latest_time(by="source")
+    if fresh.empty:
+        return None
+    at = pd.Timestamp(fresh["time"].max())
+    hourly = store.hourly(at - pd.Timedelta(days=35), at)
+    forecast = store.model_aq(at - pd.Timedelta(days=35), at + pd.Timedelta(days=5), run="all")
+    report = warnings_report(hourly, at=at, forecast=None if forecast.empty else forecast)
+    rules = [Rule.from_dict(r) for r in secrets.get("alerts", {}).get("rules", DEFAULT_ALERT_RULES)]
+    notifier = Notifier(targets, store.root / "alerts_state.json", send=send)
+    return notifier.process(events_from_report(report, rules))
+
+
 def cmd_watch(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     store = _store(args)
@@ -387,6 +433,12 @@ def cmd_watch(args) -> int:
         summaries = watch_once(store, sources=sources)
         for s in summaries:
             log.info(s.text().replace("\n", " | "))
+        try:
+            sent = evaluate_alerts(store)
+            if sent is not None and len(sent):
+                log.info("alerts: %s", sent["status"].value_counts().to_dict())
+        except RegionairError as exc:
+            log.warning("alerts: %s", exc)
         failed = any(s.errors for s in summaries)
         backoff = min(backoff * 2 or 1, 8) if failed else 0
         if args.once:
