@@ -74,7 +74,7 @@ f = ui.page("page_meeting")
 lang = f.lang
 store = ui.data.get_store()
 names = f.unit_names()
-qp_id = st.query_params.get("snapshot")
+qp_id = st.query_params.get("snapshot") or st.session_state.get("mt_snapshot")
 
 # ---------------------------------------------------------------- no snapshot: create one
 if not qp_id:
@@ -93,7 +93,8 @@ if not qp_id:
             snap = meeting.create_snapshot(store, cutoff=cutoff, start=cutoff - pd.Timedelta(hours=int(back) - 1),
                                            units=f.units, edition=f.edition, lang=lang, title=title,
                                            filters={"period": f.period, "pollutant": f.pollutant})
-            st.query_params["snapshot"] = snap.id
+            st.query_params["snapshot"] = snap.id  # the permalink
+            st.session_state["mt_snapshot"] = snap.id
             st.rerun()
     saved = meeting.list_snapshots(store)
     st.subheader(tr("saved", lang))

@@ -12,7 +12,7 @@ from regionair.i18n import t
 f = ui.page("page_rankings")
 lang = f.lang
 names = f.unit_names()
-basis = st.selectbox("basis", list(standards.COMPOSITE_BASES), key="basis",
+basis = st.selectbox("综合指数口径" if lang == "zh" else "Composite index basis", list(standards.COMPOSITE_BASES), key="basis",
                      format_func=lambda b: standards.COMPOSITE_BASES[b]["label_zh" if lang == "zh" else "label_en"])
 hourly = ui.data.hourly(f.start, f.end)
 if hourly.empty:
@@ -36,4 +36,14 @@ fig = charts.aqi_bars(rank.assign(aqi=rank["composite_index"] * 0 + rank["compos
 fig.update_traces(marker_color="#1f77b4", text=rank["composite_index"].round(2).astype(str))
 fig.update_layout(yaxis_title=t("composite", lang))
 ui.chart(fig, rank, f"composite_{basis}", f)
-st.dataframe(rank, hide_index=True)
+ui.table(rank, {
+    "composite_rank": ("排名", "Rank"), "unit": ("行政单元", "Jurisdiction"), "composite_index": ("综合指数", "Composite index"),
+    "good_share": ("优良天数比例 %", "Good days %"), "pm25_mean": ("PM2.5 均值 µg/m³", "PM2.5 mean µg/m³"),
+    "pm25_p95": ("PM2.5 第95百分位 µg/m³", "PM2.5 p95 µg/m³"), "pm10_mean": ("PM10 均值 µg/m³", "PM10 mean µg/m³"),
+    "o3_8h_p90": ("O3-8h 第90百分位 µg/m³", "O3 MDA8 p90 µg/m³"), "co_p95": ("CO 第95百分位 mg/m³", "CO p95 mg/m³"),
+    "exceedance_days": ("超标天数", "Exceedance days"), "heavy_days": ("重度及以上天数", "Heavy days"),
+    "n_valid_days": ("有效天数", "Valid days"), "capture": ("数据获取率 %", "Capture %"),
+    "valid_statistic": ("统计有效", "Valid"), "validity_reason": ("说明", "Note"),
+    "composite_index_change_pct": ("综合指数同比 %", "Composite vs last year %"),
+    "good_share_change": ("优良比例同比（百分点）", "Good days vs last year (pp)"),
+}, lang)

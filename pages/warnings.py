@@ -59,11 +59,14 @@ board["name"] = board["id"].map(lambda i: names.get(i, i))
 board["pollutant"] = board["pollutant"].map(lambda p: pollutant_label(p, lang))
 board = board.sort_values(["flag", "distance"], ascending=[True, True])
 st.subheader(tt("board"))
-cols = ["scope", "name", "id", "pollutant", "iaqi", "boundary", "distance", "trend", "slope", "flag"]
+H = {"scope": ("层级", "Scope"), "name": ("名称", "Name"), "id": ("编码", "Id"), "pollutant": ("污染物", "Pollutant"),
+     "iaqi": ("IAQI", "IAQI"), "boundary": ("分级边界", "Boundary"), "distance": ("距边界", "Distance"),
+     "trend": ("3小时变化", "3-h change"), "slope": ("稳健斜率/小时", "Robust slope /h"), "flag": ("标记", "Flag")}
+board = board.rename(columns={k: v[0 if zh else 1] for k, v in H.items()})
+cols = [H[c][0 if zh else 1] for c in H]
 st.dataframe(board[[c for c in cols if c in board.columns]], hide_index=True, column_config={
-    "iaqi": st.column_config.NumberColumn("IAQI", format="%d"),
-    "distance": st.column_config.ProgressColumn(tt("band"), min_value=0, max_value=float(band), format="%d"),
-    "slope": st.column_config.NumberColumn(format="%.1f"), "trend": st.column_config.NumberColumn(format="%+d")})
+    H["distance"][0 if zh else 1]: st.column_config.ProgressColumn(min_value=0, max_value=float(band), format="%d"),
+    H["slope"][0 if zh else 1]: st.column_config.NumberColumn(format="%.1f")})
 
 # ---- today's budget at jurisdiction scope
 st.subheader(tt("budget"))
@@ -72,13 +75,12 @@ bud = bud[(bud["scope"] == "jurisdiction") & (bud["boundary"] == 100)].copy()
 if len(bud):
     bud["name"] = bud["id"].map(lambda i: names.get(i, i))
     bud["pollutant_label"] = bud["pollutant"].map(lambda p: pollutant_label(p, lang, unit=True))
-    show = bud[["name", "pollutant_label", "date", "hours_valid", "mean_so_far", "limit", "allowance", "recent",
-                "status", "reduction", "reduction_pct"]]
-    st.dataframe(show, hide_index=True, column_config={
-        "mean_so_far": st.column_config.NumberColumn(format="%.1f"), "allowance": st.column_config.NumberColumn(format="%.1f"),
-        "recent": st.column_config.NumberColumn(format="%.1f"), "reduction": st.column_config.NumberColumn(format="%.1f"),
-        "reduction_pct": st.column_config.NumberColumn(format="%.0f%%"),
-        "hours_valid": st.column_config.ProgressColumn(min_value=0, max_value=24, format="%d h")})
+    ui.table(bud.round({"mean_so_far": 1, "allowance": 1, "recent": 1, "reduction": 1, "reduction_pct": 0}), {
+        "name": ("行政单元", "Jurisdiction"), "pollutant_label": ("污染物", "Pollutant"), "date": ("日期", "Day"),
+        "hours_valid": ("有效小时", "Valid hours"), "mean_so_far": ("已累计均值", "Mean so far"),
+        "limit": ("边界浓度 C*", "Limit C*"), "allowance": ("剩余小时允许均值", "Allowance (rest of day)"),
+        "recent": ("近3小时均值", "Last 3 h mean"), "status": ("状态", "Status"),
+        "reduction": ("需削减", "Reduction needed"), "reduction_pct": ("需削减 %", "Reduction %")}, lang)
     pm = bud[bud["pollutant"] == "pm25"]
     if len(pm):
         fig = go.Figure()

@@ -145,3 +145,10 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: st
 
 def no_data(f: Filters) -> None:
     st.info(t("no_data_period", f.lang))
+
+
+def table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], lang: str, **kwargs) -> None:
+    """Show the listed columns of ``df`` (those present) with translated headers; NaN shown as '—'."""
+    cols = [c for c in columns if c in df.columns]
+    shown = df[cols].rename(columns={c: columns[c][0 if lang == "zh" else 1] for c in cols})
+    st.dataframe(shown, hide_index=True, **kwargs)
