@@ -70,11 +70,13 @@ def tr(key: str, lang: str, **kw) -> str:
     return s.format(**kw) if kw else s
 
 
+qp_id = st.query_params.get("snapshot") or st.session_state.get("mt_snapshot")  # read before the filters sync the URL
 f = ui.page("page_meeting")
+if qp_id and st.query_params.get("snapshot") != qp_id:
+    st.query_params["snapshot"] = qp_id  # keep the permalink in the address bar
 lang = f.lang
 store = ui.data.get_store()
 names = f.unit_names()
-qp_id = st.query_params.get("snapshot") or st.session_state.get("mt_snapshot")
 
 # ---------------------------------------------------------------- no snapshot: create one
 if not qp_id:
