@@ -105,7 +105,8 @@ def test_primary_and_rankings(app):
     at.run()
     assert not at.exception
     rank = at.dataframe[0].value
-    assert rank["composite_index"].notna().all() and list(rank["composite_rank"]) == sorted(rank["composite_rank"])
+    assert rank["综合指数"].notna().all() and list(rank["排名"]) == sorted(rank["排名"])
+    assert len(rank) == 4  # the four jurisdictions with evaluation stations in the sample
 
 
 def test_invalid_url_value_gets_a_translated_message(app):
