@@ -29,13 +29,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 # Debian packages: Chromium (browser tests, server-side chart images via kaleido) and CJK fonts.
 system:
-	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then :; \
+	@if command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing chromium and fonts-noto-cjk (apt)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; \
 	else \
-	  echo "need Debian packages chromium and fonts-noto-cjk: sudo apt-get install chromium fonts-noto-cjk"; \
-	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	  echo "need Debian packages chromium, fonts-noto-cjk and poppler-utils"; \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils; \
 	fi
 
 # First run: create the store from the bundled real CNEMC sample (idempotent: a second ingest changes nothing).

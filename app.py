@@ -26,6 +26,9 @@ PAGES = {
         st.Page("pages/episodes.py", title=t("page_episodes", lang), icon=":material/cloud:", url_path="episodes"),
         st.Page("pages/rankings.py", title=t("page_rankings", lang), icon=":material/leaderboard:", url_path="rankings"),
     ],
+    t("nav_meeting", lang): [
+        st.Page("pages/meeting.py", title=t("page_meeting", lang), icon=":material/groups:", url_path="meeting"),
+    ],
     t("nav_data", lang): [
         st.Page("pages/data.py", title=t("page_data", lang), icon=":material/database:", url_path="data"),
     ],

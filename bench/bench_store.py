@@ -31,7 +31,7 @@ def synthetic(stations: int, years: int, seed: int = 0) -> pd.DataFrame:
     df = pd.DataFrame(
         {
             "station": pd.array(np.tile(codes, len(times)), dtype="str"),
-            "time": np.repeat(times.to_numpy(), stations),
+            "time": np.repeat(times.tz_convert("UTC").tz_localize(None).to_numpy(), stations),
             **{p: np.round(rng.gamma(2.0, 20.0, n), 1) for p in ("pm25", "pm10", "so2", "no2", "co", "o3")},
             "source": "cnemc-archive",
         }

@@ -84,7 +84,9 @@ def frame(n_stations: int, start, end, *, seed: int = 0) -> pd.DataFrame:
     weather = np.exp(0.35 * daily[np.arange(nh) // 24])
     # heating-season episodes: ~8 a winter, 2–6 days, PM × 3–6 at the peak
     episode = np.ones(nh)
-    for h0 in rng.choice(np.flatnonzero(heating), size=max(1, int(heating.sum() / 24 / 20)), replace=False):
+    heat_hours = np.flatnonzero(heating)
+    n_ep = int(round(heat_hours.size / 24 / 20))
+    for h0 in (rng.choice(heat_hours, size=n_ep, replace=False) if n_ep else []):
         dur = int(rng.integers(48, 144))
         shape = np.sin(np.linspace(0, np.pi, dur)) * rng.uniform(1.5, 4)
         seg = slice(h0, min(nh, h0 + dur))

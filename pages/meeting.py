@@ -10,9 +10,8 @@ import streamlit as st
 from regionair import charts, meeting, report, ui
 from regionair.analysis.latest import unit_hourly
 from regionair.errors import RegionairError
-from regionair.i18n import TEXT, pollutant_label
+from regionair.i18n import pollutant_label
 
-TEXT.setdefault("page_meeting", ("会商", "Consultation"))
 _T = {
     "new": ("新建会商快照", "New meeting snapshot"),
     "cutoff": ("数据截止时间 T（北京时间）", "Data cut-off T (Beijing)"),
@@ -57,6 +56,7 @@ _T = {
     "briefing": ("会商简报", "Briefing"),
     "dl": ("下载简报（{fmt}）", "Download briefing ({fmt})"),
     "none": ("暂无", "None yet"),
+    "hour": ("时", "Hour"),
     "bad_snapshot": ("链接中的快照无效：{e}", "The snapshot in the link is not valid: {e}"),
     "no_period_data": ("快照时段内没有数据。", "No data in the snapshot's period."),
 }
@@ -85,7 +85,7 @@ if not qp_id:
         c1, c2, c3 = st.columns([2, 1, 1])
         day = c1.date_input(tr("cutoff", lang), value=f.anchor.date() if f.anchor.hour else
                             (f.anchor - pd.Timedelta(hours=1)).date(), key="mt_day")
-        hour = c2.selectbox("h", list(range(1, 25)), index=(f.anchor.hour or 24) - 1, key="mt_hour",
+        hour = c2.selectbox(tr("hour", lang), list(range(1, 25)), index=(f.anchor.hour or 24) - 1, key="mt_hour",
                             format_func=lambda h: f"{h:02d}:00")
         back = c3.number_input(tr("hours_back", lang), 24, 24 * 31, 72, step=24, key="mt_back")
         title = st.text_input(tr("mtitle", lang), value=f"{'区域会商' if lang == 'zh' else 'Regional consultation'} "
@@ -148,15 +148,20 @@ if big or f.presentation:
 if "meeting_step" not in st.session_state:
     st.session_state["meeting_step"] = 0
 labels = [meeting.AGENDA_LABELS[a][0 if lang == "zh" else 1] for a in meeting.AGENDA]
-c_prev, c_mid, c_next = st.columns([1, 6, 1])
-if c_prev.button(tr("prev", lang), icon=":material/arrow_back:", key="mt_prev",
-                 disabled=st.session_state["meeting_step"] == 0):
-    st.session_state["meeting_step"] -= 1
-if c_next.button(tr("next", lang), icon=":material/arrow_forward:", key="mt_next",
-                 disabled=st.session_state["meeting_step"] == len(meeting.AGENDA) - 1):
-    st.session_state["meeting_step"] += 1
+c_prev, c_mid, c_next = st.columns([2, 8, 2], vertical_alignment="center")
+
+
+def _move(delta: int) -> None:
+    """Next/previous (a callback, so the buttons' disabled state is right in the same run)."""
+    st.session_state["meeting_step"] = max(0, min(len(meeting.AGENDA) - 1, st.session_state["meeting_step"] + delta))
+
+
+c_prev.button(tr("prev", lang), icon=":material/arrow_back:", key="mt_prev", on_click=_move, args=(-1,),
+              disabled=st.session_state["meeting_step"] == 0)
+c_next.button(tr("next", lang), icon=":material/arrow_forward:", key="mt_next", on_click=_move, args=(1,),
+              disabled=st.session_state["meeting_step"] == len(meeting.AGENDA) - 1)
 step = st.session_state["meeting_step"]
-c_mid.markdown(" → ".join(f"**[{i + 1}. {lab}]**" if i == step else f"{i + 1}. {lab}" for i, lab in enumerate(labels)))
+c_mid.markdown(" → ".join(f"**:red[{i + 1}·{lab}]**" if i == step else f"{i + 1}·{lab}" for i, lab in enumerate(labels)))
 tables = report.tables(model)
 ms = meeting.measures(store, jurisdictions=model.units, start=snap.start, end=snap.cutoff)
 
@@ -176,6 +181,8 @@ def show_figure(name: str) -> None:
     if big or f.presentation:
         fig = go_copy(fig)
         fig.update_layout(template=charts.template(True), width=None)
+        if name == "calendar":
+            fig.update_layout(margin=dict(l=280))
     st.plotly_chart(fig, theme=None, key=f"mt_fig_{name}", config={"displaylogo": False,
                     "toImageButtonOptions": {"format": "png", "scale": 3, "filename": f"meeting_{snap.id}_{name}"}})
     ui.export.register(item.figure, item.table, f"{name}", item.title)
@@ -275,8 +282,11 @@ if len(acts):
 st.subheader(tr("measures", lang))
 if len(ms):
     st.dataframe(ms.assign(jurisdiction=ms["jurisdiction"].map(names),
-                           kind=ms["kind"].map(lambda k: meeting.MEASURE_TYPES[k][0 if lang == "zh" else 1])),
-                 hide_index=True, width="stretch")
+                           kind=ms["kind"].map(lambda k: meeting.MEASURE_TYPES[k][0 if lang == "zh" else 1]))[
+        ["jurisdiction", "start", "end", "kind", "unit", "description", "measure_id"]],
+        hide_index=True, width="stretch", column_config={
+            "jurisdiction": tr("jur", lang), "start": tr("m_start", lang), "end": tr("m_end", lang),
+            "kind": tr("kind", lang), "unit": tr("unit", lang), "description": tr("desc", lang)})
 with st.form("mt_measure", clear_on_submit=True):
     c1, c2, c3 = st.columns(3)
     jur = c1.selectbox(tr("jur", lang), list(model.units), format_func=lambda u: names.get(u, u), key="mt_m_jur")
@@ -285,9 +295,9 @@ with st.form("mt_measure", clear_on_submit=True):
     unit = c3.text_input(tr("unit", lang), key="mt_m_unit")
     c4, c5, c6, c7 = st.columns(4)
     d0 = c4.date_input(tr("m_start", lang), value=(snap.cutoff - pd.Timedelta(days=1)).date(), key="mt_m_d0")
-    h0 = c5.selectbox("h0", list(range(0, 24)), index=0, key="mt_m_h0", format_func=lambda h: f"{h:02d}:00")
+    h0 = c5.selectbox(tr("hour", lang), list(range(0, 24)), index=0, key="mt_m_h0", format_func=lambda h: f"{h:02d}:00")
     d1 = c6.date_input(tr("m_end", lang), value=snap.cutoff.date(), key="mt_m_d1")
-    h1 = c7.selectbox("h1", list(range(0, 24)), index=0, key="mt_m_h1", format_func=lambda h: f"{h:02d}:00")
+    h1 = c7.selectbox(tr("hour", lang), list(range(0, 24)), index=0, key="mt_m_h1", format_func=lambda h: f"{h:02d}:00")
     desc = st.text_input(tr("desc", lang), key="mt_m_desc")
     if st.form_submit_button(tr("add_measure", lang)):
         try:

@@ -40,8 +40,12 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV as UTF-8 with BOM; missing values are empty cells (never 0)."""
-    return _plain(df).to_csv(index=False).encode("utf-8-sig")
+    """CSV as UTF-8 with BOM, CRLF rows (RFC 4180); missing values are empty cells (never 0).
+
+    CRLF also makes the writer quote any cell holding a bare CR or LF: an unquoted CR would start a
+    new row in Excel, and a neutralised ``'\r=1`` would become a live ``=1`` formula there.
+    """
+    return _plain(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_xlsx_bytes(df: pd.DataFrame, *, sheet: str = "data", units: dict[str, str] | None = None) -> bytes:

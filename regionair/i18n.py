@@ -22,6 +22,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_episodes": ("污染过程", "Episodes"),
     "page_rankings": ("排名与达标", "Rankings & compliance"),
     "page_data": ("数据与来源", "Data & sources"),
+    "page_meeting": ("会商", "Consultation"),
+    "nav_meeting": ("会商", "Consultation"),
     "language": ("语言 / Language", "语言 / Language"),
     "presentation": ("投影模式（大字体）", "Presentation mode (large fonts)"),
     "filters": ("筛选", "Filters"),

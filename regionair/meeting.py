@@ -95,10 +95,12 @@ def _text_list(v) -> str:
 
 
 def _latest(df: pd.DataFrame, key: str) -> pd.DataFrame:
-    """The last appended row of each ``key`` (records are in append order)."""
+    """The last appended row of each ``key`` (records are in append order), in order of first appearance."""
     if df.empty:
         return df
-    return df.drop_duplicates(key, keep="last").reset_index(drop=True)
+    order = pd.unique(df[key])
+    last = df.drop_duplicates(key, keep="last").set_index(key).loc[order].reset_index()
+    return last[list(df.columns)]
 
 
 # ------------------------------------------------------------------------------------------------

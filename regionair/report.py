@@ -699,7 +699,11 @@ def tables(b: Briefing) -> dict[str, Table]:
                                              ("AQI>50的" + unit_word) if lang == "zh" else f"AQI>50 {unit_word}"], rows,
                       note=("注：并列首要污染物分别计入，合计可能超过100%。" if lang == "zh" else
                             "Tied primary pollutants count for each, so a row may exceed 100 %."), data=b.primary)
-    lv = (lambda x: _LEVELS.get(x, (x, x))[0 if lang == "zh" else 1])
+    k = 0 if lang == "zh" else 1
+
+    def lv(x):
+        return _LEVELS.get(x, (x, x))[k]
+
     rows = [[n.get(r.station, r.station), str(r.critical_days), str(r.days_over_100), str(r.near_hours),
              str(r.warnings_started), lv(r.highest_state)] for r in b.near.itertuples()]
     out["t6"] = Table("t6", _t("t6", lang), [_t("unit", lang), _t("critical_days", lang), _t("exceed", lang),
@@ -707,7 +711,9 @@ def tables(b: Briefing) -> dict[str, Table]:
                       note=(f"注：临界小时数为小时AQI距类别上限（100、150、200、300）不超过{NEAR_BAND}的小时数；预警为按观测数据回放。"
                             if lang == "zh" else f"Near-threshold hours: hourly AQI within {NEAR_BAND} below a category "
                             "boundary (100, 150, 200, 300). Warnings replayed from observations."), data=b.near)
-    ev = (lambda x: _EVENTS.get(x, (x, x))[0 if lang == "zh" else 1])
+    def ev(x):
+        return _EVENTS.get(x, (x, x))[k]
+
     rows = [[n.get(e.jurisdiction, e.jurisdiction), fmt_time(e.time, lang), ev(e.event), lv(e.state)]
             for e in b.events.itertuples()]
     out["t7"] = Table("t7", _t("t7", lang), [_t(k, lang) for k in ("unit", "time", "event", "level")], rows,

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from regionair.store import Store
-from tests.faultkit import expected_frame, hour_files, python, stored_frame, write_archive_folder
+from tests.faultkit import expected_frame, python, stored_frame, write_archive_folder
 
 LONG = os.environ.get("REGIONAIR_LONG") == "1"
 HOURS = 48 if LONG else 12

@@ -30,11 +30,18 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from regionair.ingest import ingest_cnemc_path
 from regionair.store import Store
-from tests.faultkit import CHILD_ENV, ROOT, expected_frame, hour_files, python, stored_frame, write_archive_folder
+from tests.faultkit import (
+    CHILD_ENV,
+    ROOT,
+    expected_frame,
+    hour_files,
+    python,
+    stored_frame,
+    write_archive_folder,
+)
 
 LONG = os.environ.get("REGIONAIR_LONG") == "1"
 TRIALS = int(os.environ.get("REGIONAIR_CRASH_TRIALS", 200 if LONG else 30))

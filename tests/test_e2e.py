@@ -17,7 +17,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PAGES = ["", "hourly", "warnings", "trends", "transport", "primary", "episodes", "rankings", "data"]
+PAGES = ["", "hourly", "warnings", "trends", "transport", "primary", "episodes", "rankings", "data", "meeting"]
 
 pytestmark = [
     pytest.mark.e2e,
@@ -84,7 +84,7 @@ def test_every_page_renders_in_chromium(server, browser, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page = _open(browser, f"{server}/{name}")
     try:
-        if name not in ("warnings", "data"):
+        if name not in ("warnings", "data", "meeting"):
             page.wait_for_selector(".js-plotly-plot", timeout=60_000)
         assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")[:2000]
         page.screenshot(path=str(ARTIFACTS / f"{name or 'overview'}.png"), full_page=True)

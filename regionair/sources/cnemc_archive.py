@@ -157,12 +157,16 @@ def parse_archive(data: bytes, name: str = "<bytes>") -> pd.DataFrame:
     if raw.empty:
         return _empty()
     # A truncated row: pandas silently fills absent trailing fields, so count fields per record.
-    for i, fields in enumerate(csv.reader(io.StringIO(text))):
-        if fields and len(fields) < len(header):
-            raise InputError(
-                f"row has {len(fields)} fields, the header {len(header)}; the file looks truncated — download it again",
-                path=name, line=i + 1, column=header[len(fields)] if len(fields) < len(header) else None,
-            )
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for i, fields in enumerate(reader):
+            if fields and len(fields) < len(header):
+                raise InputError(
+                    f"row has {len(fields)} fields, the header {len(header)}; the file looks truncated — download it again",
+                    path=name, line=i + 1, column=header[len(fields)] if len(fields) < len(header) else None,
+                )
+    except csv.Error as exc:  # e.g. a stray carriage return inside a field
+        raise InputError(f"malformed CSV row: {exc}", path=name, line=reader.line_num) from None
     return _normalise(raw, name)
 
 
@@ -180,7 +184,7 @@ def _numeric(raw: pd.DataFrame, col: str, name: str) -> tuple[np.ndarray, np.nda
     nm = (s == NOT_MONITORED_TOKEN).to_numpy()
     blank = s.isin(MISSING_TOKENS).to_numpy() | nm
     vals = pd.to_numeric(s.where(~blank), errors="coerce").to_numpy(dtype="float64")
-    bad = np.isnan(vals) & ~blank
+    bad = ~np.isfinite(vals) & ~blank  # 'inf', '1e400' are not concentrations either
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(

@@ -66,6 +66,26 @@ _HTML_PREFIXES = (b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")
 _CACHE_KEY_RE = re.compile(r"^[A-Za-z0-9._\-/]+$")
 
 
+_SECRET_IN_TEXT = re.compile(r"([?&;](?:" + "|".join(sorted(SECRET_PARAMS)) + r")=)[^&\s\"']+", re.IGNORECASE)
+
+
+class _RedactSecrets(logging.Filter):
+    """Redact secret query parameters in urllib3's own DEBUG lines (``"GET /feed?token=… HTTP/1.1"``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            msg = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        red = _SECRET_IN_TEXT.sub(r"\1***", msg)
+        if red != msg:
+            record.msg, record.args = red, ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactSecrets())
+
+
 def default_user_agent() -> str:
     """Return the descriptive ``User-Agent`` RegionAir sends.
 

@@ -318,7 +318,9 @@ def _hourly_frame(item: dict, point_id: str, what: str, wanted: Sequence[str]) -
             continue
         if len(values) != len(times):
             raise SourceError(f"Open-Meteo {what} ({point_id}): {var} has {len(values)} values for {len(times)} times")
-        frame[var] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype="float64")
+        arr = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype="float64", copy=True)
+        arr[np.isinf(arr)] = np.nan  # JSON 'Infinity' / 1e400 is no value: missing, never stored as inf
+        frame[var] = arr
     if missing:
         warnings.warn(f"Open-Meteo {what} ({point_id}): variable(s) {', '.join(missing)} absent; left empty",
                       OpenMeteoWarning, stacklevel=3)

@@ -202,6 +202,7 @@ def _numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     s = values.fillna("").astype(str).str.strip()
     blank = s.isin(MISSING_TOKENS).to_numpy()
     num = pd.to_numeric(s.where(~blank), errors="coerce").to_numpy(dtype="float64", copy=True)
+    num[np.isinf(num)] = np.nan  # 'inf', '1e400': not a concentration — a bad cell like any text
     bad = np.isnan(num) & ~blank
     return num, bad
 

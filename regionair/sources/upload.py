@@ -568,6 +568,14 @@ def _to_numbers(raw: pd.Series, ctx: _Ctx, labels: list, pollutant: str, rows: p
                     ctx.add_many("error", rows.iloc[idx], [labels[i] for i in idx[:_PER_CHECK + 1]],
                                  (f"{text.iloc[i]!r}: {why}" for i in idx))
     out = values.to_numpy(dtype="float64", copy=True)
+    inf = np.isinf(out)  # 'inf', '1e400': not a concentration
+    if inf.any():
+        ctx.cells_rejected += int(inf.sum())
+        idx = np.flatnonzero(inf)
+        ctx.add_many("error", rows.iloc[idx], [labels[i] for i in idx[:_PER_CHECK + 1]],
+                     (f"{raw.iloc[i]!r}: infinite value rejected; expected a concentration" for i in idx))
+        out[inf] = np.nan
+        rejected = rejected | inf
     sentinel = np.isin(out, SENTINELS)
     if sentinel.any():
         ctx.add("info", None, None, f"{pollutant}: {int(sentinel.sum())} sentinel value(s) (−99/−999/−9999) read as missing")

@@ -20,7 +20,8 @@ def get_store() -> Store:
 
 
 def store_version() -> int:
-    return int(get_store().version)
+    """Cache key: the store's data version (changes with measurements/model data, not with log rows)."""
+    return int(get_store().data_version)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -129,7 +129,9 @@ def _load_url(units_all: list[str], stations: list[str]) -> list[tuple[str, str]
 def _write_url(f: Filters, dates) -> None:
     """Mirror the view in the URL (only values that differ from the defaults, to keep links short)."""
     d = _defaults()
-    params: dict[str, str | list[str]] = {}
+    own = {"lang", "period", "pollutant", "res", "edition", "pres", "units", "stations", "start", "end"}
+    # keep parameters that belong to a page (e.g. the 会商 page's ?snapshot=<id> permalink)
+    params: dict[str, str | list[str]] = {k: st.query_params.get(k) for k in st.query_params if k not in own}
     if "_page" in st.query_params:
         return
     for key, value in (("lang", f.lang), ("period", f.period), ("pollutant", f.pollutant), ("res", f.resolution),

@@ -1,0 +1,42 @@
+"""The benchmark harness keeps working (CI smoke test; no thresholds asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_synthetic_data_are_labelled_and_realistic(tmp_path):
+    from bench import synthetic
+    from regionair.sources.cnemc_archive import read_archive
+
+    info = synthetic.write_archive(tmp_path, 30, "2025-01-01 01:00", "2025-01-01 06:00")
+    assert info["files"] <= 6 and (tmp_path / "SYNTHETIC_README.txt").exists()
+    files = sorted(tmp_path.rglob("*.csv"))
+    assert files and all(f.name.startswith("SYNTHETIC_") for f in files)
+    frame = read_archive(tmp_path)  # the real reader accepts the files: exact CNEMC header
+    assert frame["station_name"].str.startswith("SYNTHETIC").all()
+    assert frame["station"].nunique() == 30
+    assert (frame["pm25"].dropna() == np.round(frame["pm25"].dropna())).all()  # integers as published
+
+
+@pytest.mark.slow
+def test_quick_aqi_benchmark_runs(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "aqi", "--workdir", str(tmp_path), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    names = [f["name"] for f in doc["figures"]]
+    assert any(n.startswith("fused kernel") for n in names)
+    assert any(n.startswith("python-aqi") for n in names)
+    assert (out / "REPORT.md").read_text(encoding="utf-8").startswith("# RegionAir benchmark report")
