@@ -109,8 +109,8 @@ def _cpu_model() -> str:
 
 
 # ------------------------------------------------------------------------------------------------ report
-def write_outputs(ctx: Context, info: dict, selected: list[str], out_dir: Path) -> None:
-    info = dict(info, load_average_end=list(os.getloadavg()))
+def write_outputs(ctx: Context, info: dict, selected: list[str], out_dir: Path, load_end=None) -> None:
+    info = dict(info, load_average_end=load_end or list(os.getloadavg()))
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = {"machine": info, "quick": ctx.quick, "benchmarks": selected, "figures": ctx.figures, "notes": ctx.notes,
            "data": "SYNTHETIC (bench/synthetic.py) — not measurements"}
@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                    "workdir for --quick so CI does not overwrite the committed report)")
     p.add_argument("--merge", action="store_true", help="keep the other benchmarks' figures from the existing "
                    "results.json (re-run some benchmarks without re-running all; each figure keeps its run date)")
+    p.add_argument("--report-only", action="store_true", help="rewrite REPORT.md from the existing results.json")
     args = p.parse_args(argv)
     import logging
     import warnings
@@ -182,6 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = Context(args.quick, workdir)
     info = machine()
+    if args.report_only:
+        doc = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+        ctx.figures, ctx.notes = doc["figures"], doc["notes"]
+        info = {k: v for k, v in doc["machine"].items() if k != "load_average_end"}
+        benches = [b for b in benchmarks.BENCHMARKS if any(f["bench"] == b for f in ctx.figures)]
+        write_outputs(ctx, info, benches, out_dir, load_end=doc["machine"].get("load_average_end"))
+        print(f"rewrote {out_dir / 'REPORT.md'}")
+        return 0
     selected = args.only or list(benchmarks.BENCHMARKS)
     order = list(benchmarks.BENCHMARKS)
     previous = out_dir / "results.json"

@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from regionair import charts, region, ui
-from regionair.analysis.latest import station_latest, unit_kpis, worst_stations
 from regionair.aqi import category
 from regionair.i18n import primary_label, t
 
@@ -14,14 +13,11 @@ _BADGE = {1: "green", 2: "yellow", 3: "orange", 4: "red", 5: "violet", 6: "viole
 f = ui.page("page_overview")
 lang = f.lang
 at = f.anchor
-hourly = ui.data.hourly(at - pd.Timedelta(hours=47), at)
+hourly, kpis, latest = ui.data.now_tables(at, f.edition)
 if hourly.empty:
     ui.no_data(f)
     st.stop()
-
-kpis = unit_kpis(hourly, at=at, level="jurisdiction", edition=f.edition)
 kpis = kpis[kpis["station"].isin(f.units)].rename(columns={"station": "id"})
-latest = station_latest(hourly, at=at, edition=f.edition)
 latest = latest.merge(region.stations()[["code", "longitude", "latitude"]].rename(columns={"code": "station"}),
                       on="station", how="left")
 name_col = "name_zh" if lang == "zh" else "name_en"
@@ -70,7 +66,7 @@ st.dataframe(show, hide_index=True, column_config={
     "day_aqi": t("today_running", lang)})
 
 st.subheader(t("worst_stations", lang))
-worst = worst_stations(hourly, at=at, n=8)
+worst = latest.head(8)  # station_latest is sorted by AQI, highest first
 wfig = charts.aqi_bars(worst.assign(label=worst["station"] + " " + worst[name_col].astype(str)), x="label",
                        title=t("worst_stations", lang), lang=lang, presentation=f.presentation)
 ui.chart(wfig, worst, "worst_stations", f)

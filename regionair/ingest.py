@@ -65,7 +65,7 @@ class RunSummary:
 
 def _progress(i: int, n: int, label: str) -> None:
     if sys.stderr.isatty():
-        print(f"\r[{i}/{n}] {label}", end="", file=sys.stderr, flush=True)
+        print(f"\r[{i}/{n or '?'}] {label}", end="", file=sys.stderr, flush=True)
 
 
 def _note_new_stations(store, frame: pd.DataFrame, summary: RunSummary) -> None:
@@ -99,19 +99,18 @@ def ingest_cnemc_path(store, path, *, run: str, stations=None) -> RunSummary:
     summary = RunSummary("cnemc-archive")
     t0 = time.monotonic()
     batch: list[pd.DataFrame] = []
+    seen: list[pd.DataFrame] = []  # one row per station seen, for the catalogue check at the end
 
     def flush():
         if batch:
             frame = pd.concat(batch, ignore_index=True)
             summary.add(store.ingest_hourly(frame, source="cnemc-archive", run=run))
-            _note_new_stations(store, frame, summary)
+            seen.append(frame.drop_duplicates("station", keep="last"))
             batch.clear()
 
-    items = list(iter_local_archive(path))
-    if not items:
-        raise InputError(f"no archive CSV files under {path}", path=path)
-    for i, (name, data) in enumerate(items, start=1):
-        _progress(i, len(items), name)
+    # files are read one at a time (a national year does not fit in memory at once)
+    for i, (name, data) in enumerate(iter_local_archive(path), start=1):
+        _progress(i, 0, name)
         summary.files += 1
         try:
             frame = parse_archive(data, name)
@@ -119,12 +118,17 @@ def ingest_cnemc_path(store, path, *, run: str, stations=None) -> RunSummary:
             summary.errors.append(str(exc))
             summary.rejected += 1
             continue
+        del data
         if stations is not None:
             frame = frame[frame["station"].isin(stations)]
         batch.append(frame)
         if len(batch) >= BATCH_FILES:
             flush()
     flush()
+    if summary.files == 0:
+        raise InputError(f"no archive CSV files under {path}", path=path)
+    if seen:
+        _note_new_stations(store, pd.concat(seen).drop_duplicates("station", keep="last"), summary)
     summary.duration_s = time.monotonic() - t0
     return summary
 
@@ -183,10 +187,18 @@ def ingest_quotsoft(store, *, path=None, start=None, end=None, run: str, station
     if path:
         frame = read_quotsoft(path, stations=stations)
     else:
-        frame = get_quotsoft(start, end, client=client or _client(), stations=stations)
+        frame = get_quotsoft(start, end, client=client or _client(), stations=stations, on_error="gap")
     if not frame.empty:
         summary.add(store.ingest_hourly(frame, source="quotsoft", run=run))
         _note_new_stations(store, frame, summary)
+    lost = frame.attrs.get("gaps") or []
+    if lost:  # a day not published (404) or failed after retries: its 24 hours are gaps, the run goes on
+        from .sources.quotsoft import daily_url
+
+        rows = [(pd.Timestamp(day) + pd.Timedelta(hours=h), reason[:500], daily_url(day))
+                for day, reason in lost for h in range(24)]
+        store.record_gaps(pd.DataFrame(rows, columns=["time", "reason", "detail"]), source="quotsoft")
+        summary.gaps = len(lost)
     summary.duration_s = time.monotonic() - t0
     return summary
 

@@ -601,18 +601,20 @@ def aggregate(frame: pd.DataFrame, level: str = "jurisdiction", jurisdictions: I
                              column="jurisdictions")
 
     cat = stations() if catalogue is None else catalogue
-    codes = frame["station"].astype(str)
-    unknown = sorted(set(codes) - set(cat["code"]))
+    # work on the distinct station codes (tens), not on every row (millions)
+    row_code, distinct = pd.factorize(frame["station"])
+    distinct = pd.Index(distinct).astype(str)
+    unknown = sorted(set(distinct) - set(cat["code"]))
     if unknown:
         warnings.warn(f"{len(unknown)} station(s) not in the station catalogue left out of the area "
                       f"means: {unknown}; add them with register_new_stations()/save_stations()",
                       stacklevel=2)
     evaluation = cat.loc[~cat["background"].astype(bool) & cat["jurisdiction"].isin(keep)]
     unit_of = pd.Series(evaluation["jurisdiction"].to_numpy(), index=evaluation["code"].to_numpy())
-    counted = codes.isin(unit_of.index).to_numpy()
+    unit_per_row = distinct.map(unit_of).to_numpy(dtype=object)[row_code]
+    counted = pd.notna(unit_per_row)
     rows = frame.loc[counted, ["time", *pollutants]].copy()
-    rows["unit"] = codes[counted].map(unit_of).to_numpy()
-
+    rows["unit"] = pd.Categorical(unit_per_row[counted])
     side_of = units.set_index("id")["side"].map(SIDE_IDS)
     regroup = {"side": lambda u: u.map(side_of), "region": lambda u: pd.Series(REGION_ID, index=u.index)}
     if level == "jurisdiction":
@@ -630,6 +632,7 @@ def aggregate(frame: pd.DataFrame, level: str = "jurisdiction", jurisdictions: I
         out = pd.concat([g[pollutants].mean(), g[counts].sum()], axis=1).reset_index()
 
     order = {**units.set_index("id")["order"].to_dict(), "side:local": 1, "side:corps": 2, REGION_ID: 0}
+    out["unit"] = out["unit"].astype(str)
     out = out.sort_values(["unit", "time"], key=lambda s: s.map(order) if s.name == "unit" else s,
                           kind="stable")
     out = out.rename(columns={"unit": "station"}).reset_index(drop=True)
@@ -638,7 +641,7 @@ def aggregate(frame: pd.DataFrame, level: str = "jurisdiction", jurisdictions: I
 
 def _mean_count(rows: pd.DataFrame, pollutants: list[str], min_stations: int) -> pd.DataFrame:
     """Mean over stations (NaN skipped) and count of valid values, per unit and time."""
-    g = rows.groupby(["unit", "time"], sort=False)
+    g = rows.groupby(["unit", "time"], sort=False, observed=True)
     mean = g[pollutants].mean()
     count = g[pollutants].count()
     mean = mean.where(count >= min_stations)

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.faultkit import ROOT, archive_name, hour_files
-from tests.test_e2e import CHROMIUM, _free_port, _open
+from tests.test_e2e import CHROMIUM, _free_port
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -81,11 +81,11 @@ def browser():
 def test_station_name_with_markup_renders_as_text(server, browser, name):
     dialogs: list[str] = []
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.close()
-    page = _open(browser, f"{server}/{name}")
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))  # before any script runs
     try:
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{server}/{name}", wait_until="networkidle", timeout=60_000)
+        page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=30_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
         if name == "":
             page.wait_for_selector(".js-plotly-plot", timeout=60_000)
             # hover every station marker so that hover labels are drawn too
@@ -101,5 +101,8 @@ def test_station_name_with_markup_renders_as_text(server, browser, name):
             # the worst-stations chart labels the station with its (escaped) name: shown literally
             assert "&lt;img src=x onerror=alert(1)&gt;" in html or XSS in page.inner_text("body"), \
                 "the name is not shown as text"
+        # the listener works: a real alert is caught (so an XSS could not have gone unnoticed)
+        page.evaluate("() => alert('probe')")
+        assert dialogs == ["probe"]
     finally:
         page.close()

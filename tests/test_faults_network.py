@@ -158,3 +158,28 @@ def test_dashboard_shows_staleness_after_a_failed_run(server, tmp_path, monkeypa
     assert not at.exception
     banners = " ".join(e.value for e in at.error)
     assert "cnemc-archive" in banners and ("超过6小时" in banners or "over 6 h" in banners), banners
+
+
+def test_quotsoft_days_lost_to_faults_are_recorded_as_gaps(tmp_path, monkeypatch):
+    """quotsoft over HTTP: a 404 day and a day that stays 503 are gaps (24 hours each), the run finishes."""
+    import warnings
+
+    from regionair.ingest import ingest_quotsoft
+    from tests.conftest import DATA
+
+    body = (DATA / "recorded" / "quotsoft" / "china_sites_20220101.csv").read_bytes()
+    with FakeServer() as srv:
+        monkeypatch.setenv("REGIONAIR_QUOTSOFT_BASE_URL", srv.url + "/air/data")
+        srv.script("/air/data/china_sites_20220101.csv", status(502, "bad gateway"), ok(body))
+        # 20220102: no route → 404 (not published yet)
+        srv.script("/air/data/china_sites_20220103.csv", status(503, "down"))
+        store = Store(tmp_path / "store")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            summary = ingest_quotsoft(store, start="2022-01-01", end="2022-01-03", run="q",
+                                      client=fast_client(retries=2))
+    assert summary.added > 0 and summary.gaps == 2
+    gaps = store.gaps(sources="quotsoft")
+    assert len(gaps) == 48
+    assert set(gaps["time"].dt.date.astype(str)) == {"2022-01-02", "2022-01-03"}
+    assert gaps["reason"].str.contains("404").sum() == 24 and gaps["reason"].str.contains("503").sum() == 24

@@ -67,3 +67,19 @@ def _warnings(version: int, at, scheme: str, band: float, history_days: int) -> 
 def warnings(at, *, scheme: str = "national-2024-reconstructed", band: float = 15, history_days: int = 35) -> dict:
     """The warnings report (flags, budgets, forecast levels …) at ``at``, cached per store version."""
     return _warnings(store_version(), at, scheme, float(band), int(history_days))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _now_tables(version: int, at, edition: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    from ..analysis.latest import station_latest, unit_kpis
+
+    recent = get_store().hourly(at - pd.Timedelta(hours=47), at)
+    if recent.empty:
+        return recent, recent, recent
+    return recent, unit_kpis(recent, at=at, edition=edition), station_latest(recent, at=at, edition=edition)
+
+
+def now_tables(at, edition: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(last 48 h of hourly data, KPI per jurisdiction, latest per station) at ``at`` — computed once per
+    store version and hour for all sessions (the overview and hourly pages open with these)."""
+    return _now_tables(store_version(), at, edition)
