@@ -1,25 +1,39 @@
-"""数据与来源 Data & sources: freshness, ingest log, coverage, station catalogue, upload, downloads."""
+"""数据与来源 Data & sources: freshness, ingest log, coverage, station catalogue, upload wizard, downloads."""
 
 import pandas as pd
 import streamlit as st
 
 from regionair import charts, region, ui
+from regionair.errors import RegionairError
 from regionair.exports import to_csv_bytes, to_xlsx_bytes
 from regionair.i18n import t
+from regionair.sources.upload import preview_upload
 
 f = ui.page("page_data")
 lang = f.lang
+zh = lang == "zh"
 store = ui.data.get_store()
 
 st.subheader(t("sources", lang))
-st.dataframe(ui.data.freshness(), hide_index=True)
+ui.table(ui.data.freshness(), {"source": ("来源", "Source"), "time": ("最新时次", "Latest hour"),
+                               "stations": ("最新时次站点数", "Stations at that hour"),
+                               "stations_total": ("站点总数", "Stations in store")}, lang)
+gaps = store.gaps()
+if len(gaps):
+    st.caption(("未发布/缺失的时次（数据源缺口）：" if zh else "Hours not published by the source (gaps): ") + str(len(gaps)))
 
 st.subheader(t("ingest_log", lang))
-st.dataframe(store.ingest_log().tail(50), hide_index=True)
+log = store.ingest_log()
+ui.table(log.tail(50).iloc[::-1], {
+    "started_at": ("开始", "Started"), "source": ("来源", "Source"), "kind": ("类型", "Kind"), "start": ("数据起", "From"),
+    "end": ("数据止", "To"), "added": ("新增", "Added"), "updated": ("修订", "Updated"), "unchanged": ("未变", "Unchanged"),
+    "rejected": ("拒收", "Rejected"), "status": ("状态", "Status"), "duration_s": ("耗时 s", "Duration s"),
+    "errors": ("错误", "Errors")}, lang)
 
 st.subheader(t("coverage", lang))
-cov = store.coverage(f.start - pd.Timedelta(days=30), f.end)
+cov = store.coverage((f.start - pd.Timedelta(hours=1)).date(), (f.end - pd.Timedelta(hours=1)).date())
 if not cov.empty:
+    cov = cov.assign(date=pd.to_datetime(cov["date"]).dt.strftime("%m-%d"))
     piv = cov.pivot_table(index="station", columns="date", values="hours", aggfunc="first")
     fig = charts.heatmap(piv, title=t("coverage", lang), zmin=0, zmax=24, colorscale="Greens", fmt=".0f",
                          presentation=f.presentation)
@@ -27,7 +41,42 @@ if not cov.empty:
 
 st.subheader(t("catalogue", lang))
 check = region.point_in_polygon_check()
+disagree = check[check["status"] == "disagree"]
+if len(disagree):
+    st.warning(("站点标注与所在行政区多边形不一致（已标记待核，不作猜测）：" if zh else
+                "Publisher label and polygon disagree (flagged for review, not guessed): ") + ", ".join(disagree["code"]))
 st.dataframe(check, hide_index=True)
+new = store.records("new_stations")
+if len(new):
+    st.info(("数据中首次出现、尚未入目录的站点（待核）：" if zh else "Stations first seen in data, not yet in the catalogue: ")
+            + ", ".join(new["code"].astype(str)))
+
+st.subheader(t("upload", lang))
+up = st.file_uploader("CSV / XLSX", type=["csv", "xlsx"], key="upload_file")
+if up is not None:
+    c1, c2, c3 = st.columns(3)
+    layout = c1.selectbox("layout", ["auto", "long", "wide", "cnemc-archive", "quotsoft", "station-workbook"], key="up_layout")
+    convention = c2.selectbox("time", ["auto", "hour-ending", "hour-beginning"], key="up_time")
+    station = c3.text_input("station code (workbook)", key="up_station") or None
+    try:
+        preview = preview_upload(up.getvalue(), up.name, layout=layout,
+                                 time_convention=None if convention == "auto" else convention, station=station,
+                                 known_stations=region.stations()["code"])
+    except RegionairError as exc:
+        st.error(str(exc))
+    else:
+        st.write(preview.summary())
+        if preview.issues:
+            st.dataframe(preview.issues_frame(), hide_index=True)
+        st.dataframe(preview.frame.head(200), hide_index=True)
+        if preview.ok and st.button("导入到数据库" if zh else "Ingest into the store", type="primary", key="up_go"):
+            try:
+                result = store.ingest_hourly(preview.frame.assign(source="upload"), source="upload")
+            except RegionairError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"added {result.added}, updated {result.updated}, unchanged {result.unchanged}, "
+                           f"rejected {result.rejected}")
 
 st.subheader(t("downloads", lang))
 data = ui.data.hourly(f.start, f.end, stations=f.stations or None)

@@ -178,10 +178,14 @@ def stacked_bars(df: pd.DataFrame, *, x: str, y: str, color: str, title: str, y_
 
 def heatmap(matrix: pd.DataFrame, *, title: str, zmin=-1, zmax=1, colorscale="RdBu_r", presentation: bool = False,
             fmt: str = ".2f") -> go.Figure:
-    """Annotated heat map of a square matrix (correlations, lags)."""
-    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(dtype=float), x=list(matrix.columns), y=list(matrix.index),
-                               zmin=zmin, zmax=zmax, colorscale=colorscale, texttemplate="%{z:" + fmt + "}"))
-    fig.update_layout(template=template(presentation), title=title, yaxis=dict(autorange="reversed"))
+    """Heat map of a matrix (correlations, lags, coverage); values written in the cells when it is small."""
+    small = matrix.shape[1] <= 16 and matrix.shape[0] <= 25
+    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(dtype=float), x=[str(c) for c in matrix.columns],
+                               y=[str(i) for i in matrix.index], zmin=zmin, zmax=zmax, colorscale=colorscale,
+                               texttemplate="%{z:" + fmt + "}" if small else None, xgap=1, ygap=1))
+    fig.update_layout(template=template(presentation), title=title,
+                      yaxis=dict(autorange="reversed", dtick=1, type="category"), xaxis=dict(type="category"),
+                      height=max(360, 22 * matrix.shape[0] + 160))
     return fig
 
 
