@@ -25,7 +25,6 @@ reconciliation; RegionAir recomputes them from the 1-h values.
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
@@ -147,8 +146,19 @@ def parse_archive(data: bytes, name: str = "<bytes>") -> pd.DataFrame:
             f"header lacks {', '.join(missing)}; expected the CNEMC archive header: {','.join(HEADER)}",
             path=name, line=1,
         )
+    bad_row = _first_misfit_row(text, len(header))
+    if bad_row is not None:
+        line, n = bad_row
+        if n < len(header):
+            raise InputError(
+                f"row has {n} fields, the header {len(header)}; the file looks truncated — download it again",
+                path=name, line=line, column=header[n],
+            )
+        raise InputError(f"malformed CSV row: {n} fields where the header has {len(header)}", path=name, line=line)
+    text_cols = [c for c in header if c not in NUMERIC]
     try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, engine="c")
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, engine="c",
+                          usecols=lambda c: c.strip().lower() in text_cols)
     except pd.errors.ParserError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise InputError(f"malformed CSV row: {exc}; each row needs {len(header)} fields",
@@ -156,18 +166,67 @@ def parse_archive(data: bytes, name: str = "<bytes>") -> pd.DataFrame:
     raw.columns = [c.strip().lower() for c in raw.columns]
     if raw.empty:
         return _empty()
-    # A truncated row: pandas silently fills absent trailing fields, so count fields per record.
-    reader = csv.reader(io.StringIO(text, newline=""))
+    return _normalise(raw, _numeric_columns(text, name), name)
+
+
+def _first_misfit_row(text: str, n_fields: int) -> tuple[int, int] | None:
+    """(1-based line, field count) of the first non-blank row whose field count differs from the header's.
+
+    pandas silently pads a short row, so fields are counted here: commas outside double quotes per
+    line, vectorised over the bytes (the quoted ``primarypollutant`` may hold commas).
+    """
+    a = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    if a.size == 0:
+        return None
+    quote = a == 34
+    if quote.any():  # after an odd number of quotes: inside a quoted field
+        inside = (np.cumsum(quote, dtype=np.int32) & 1).astype(bool)
+        newline, comma = (a == 10) & ~inside, (a == 44) & ~inside
+    else:
+        newline, comma = a == 10, a == 44
+    nl = np.flatnonzero(newline)
+    starts = np.concatenate([[0], nl + 1])
+    ends = np.concatenate([nl, [a.size]])
+    keep = starts < a.size  # a trailing newline opens no line
+    starts, ends = starts[keep], ends[keep]
+    fields = np.add.reduceat(comma.astype(np.int32), starts) + 1
+    fields[ends == starts] = 0
+    length = ends - starts - ((ends > starts) & (a[np.maximum(ends - 1, 0)] == 13))
+    short = np.flatnonzero((length > 0) & (fields != n_fields))
+    if short.size == 0:
+        return None
+    i = int(short[0])
+    return i + 1, int(fields[i])
+
+
+def _numeric_columns(text: str, name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every numeric column as (values, not-monitored mask).
+
+    Fast path: one C-parser pass with float dtype (tokens of :data:`MISSING_TOKENS` and ``/`` as NaN),
+    the ``/`` masks read only when the file has one. Any text the fast path cannot take falls back to
+    the column-by-column path, which names the line and column of the bad value.
+    """
+    tokens = sorted(MISSING_TOKENS | {NOT_MONITORED_TOKEN})
+    wanted = set(NUMERIC)
     try:
-        for i, fields in enumerate(reader):
-            if fields and len(fields) < len(header):
-                raise InputError(
-                    f"row has {len(fields)} fields, the header {len(header)}; the file looks truncated — download it again",
-                    path=name, line=i + 1, column=header[len(fields)] if len(fields) < len(header) else None,
-                )
-    except csv.Error as exc:  # e.g. a stray carriage return inside a field
-        raise InputError(f"malformed CSV row: {exc}", path=name, line=reader.line_num) from None
-    return _normalise(raw, name)
+        nums = pd.read_csv(io.StringIO(text), usecols=lambda c: c.strip().lower() in wanted, dtype="float64",
+                           na_values=tokens, keep_default_na=False, engine="c", skipinitialspace=True)
+        nums.columns = [c.strip().lower() for c in nums.columns]
+        values = {c: nums[c].to_numpy(dtype="float64") for c in NUMERIC}
+        if any(np.isinf(v).any() for v in values.values()):
+            raise ValueError("non-finite value")
+    except (ValueError, pd.errors.ParserError):
+        strings = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, engine="c",
+                              usecols=lambda c: c.strip().lower() in wanted)
+        strings.columns = [c.strip().lower() for c in strings.columns]
+        return {c: _numeric(strings, c, name) for c in NUMERIC}
+    if NOT_MONITORED_TOKEN in text:
+        strings = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, engine="c",
+                              usecols=lambda c: c.strip().lower() in wanted)
+        strings.columns = [c.strip().lower() for c in strings.columns]
+        return {c: (values[c], (strings[c].str.strip() == NOT_MONITORED_TOKEN).to_numpy()) for c in NUMERIC}
+    none = np.zeros(len(nums), dtype=bool)
+    return {c: (values[c], none) for c in NUMERIC}
 
 
 def _empty() -> pd.DataFrame:
@@ -194,9 +253,11 @@ def _numeric(raw: pd.DataFrame, col: str, name: str) -> tuple[np.ndarray, np.nda
     return vals, nm
 
 
-def _normalise(raw: pd.DataFrame, name: str) -> pd.DataFrame:
+def _normalise(raw: pd.DataFrame, numeric: dict[str, tuple[np.ndarray, np.ndarray]], name: str) -> pd.DataFrame:
     tp = raw["timepoint"].str.strip()
-    parts = tp.str.extract(_TIME_RE)
+    # a file normally holds one hour: parse the distinct stamps, then map back
+    codes, distinct = pd.factorize(tp)
+    parts = pd.Series(distinct, dtype=object).str.extract(_TIME_RE).iloc[codes].reset_index(drop=True)
     bad = parts[0].isna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -217,10 +278,8 @@ def _normalise(raw: pd.DataFrame, name: str) -> pd.DataFrame:
         i = int(np.flatnonzero((station == "").to_numpy())[0])
         raise InputError("empty stationcode", path=name, line=i + 2, column="stationcode")
 
-    num: dict[str, np.ndarray] = {}
-    not_mon: dict[str, np.ndarray] = {}
-    for col in NUMERIC:
-        num[col], not_mon[col] = _numeric(raw, col, name)
+    num = {c: v for c, (v, _) in numeric.items()}
+    not_mon = {c: m for c, (_, m) in numeric.items()}
 
     out = pd.DataFrame({"station": station, "time": time})
     for upstream, code in _CANONICAL.items():
@@ -246,7 +305,8 @@ def _normalise(raw: pd.DataFrame, name: str) -> pd.DataFrame:
         nm_codes[m] = np.where(nm_codes[m] == "", code, nm_codes[m] + ";" + code)
     out["not_monitored"] = nm_codes
     out["published_aqi"] = num["aqi"]
-    out["published_primary"] = raw["primarypollutant"].map(parse_primary).to_numpy()
+    pcodes, plabels = pd.factorize(raw["primarypollutant"])
+    out["published_primary"] = np.array([parse_primary(x) for x in plabels] + [""], dtype=object)[pcodes]
     for upstream, code in _CANONICAL.items():
         out[f"published_{code}_24h"] = num[f"{upstream}_24h"]
     out["published_o3_8h"] = num["o3_8h_24h"]
