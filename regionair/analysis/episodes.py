@@ -32,12 +32,15 @@ def _ns(t: pd.Series) -> np.ndarray:
     return pd.DatetimeIndex(t).as_unit("ns").asi8
 
 
-def _mode_codes(codes: pd.Series) -> str:
-    """``;``-joined most frequent code(s) (all codes sharing the top count, sorted)."""
+def _mode_per_episode(exc: pd.DataFrame) -> pd.Series:
+    """Per episode: ``;``-joined most frequent primary pollutant code(s) (all sharing the top count, sorted)."""
+    codes = explode_codes(exc["primary_pollutants"])
     if codes.empty:
-        return ""
-    vc = codes.value_counts()
-    return ";".join(sorted(vc.index[vc == vc.iloc[0]]))
+        return pd.Series(dtype=object)
+    pairs = pd.DataFrame({"ep": exc.loc[codes.index, "episode_id"].to_numpy(), "code": codes.to_numpy()})
+    n = pairs.value_counts().rename("n").reset_index()
+    top = n[n["n"] == n.groupby("ep")["n"].transform("max")].sort_values(["ep", "code"])
+    return top.groupby("ep")["code"].agg(";".join)
 
 
 def _runs(steps: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
@@ -145,10 +148,9 @@ def detect_episodes(unit_result: pd.DataFrame, threshold: float = 100, resolutio
     peak = rows.loc[rows["aqi"].notna()].sort_values(["episode_id", "aqi", "t"], ascending=[True, False, True])
     peak = peak.drop_duplicates("episode_id").set_index("episode_id")
     exc = rows.loc[rows["exceeds"]]
-    codes = explode_codes(exc["primary_pollutants"])
-    primary = codes.groupby(exc.loc[codes.index, "episode_id"]).agg(_mode_codes)
+    primary = _mode_per_episode(exc)
     first = exc.sort_values(["episode_id", "t"], kind="stable").drop_duplicates(["episode_id", "unit"])
-    affected = first.groupby("episode_id")["unit"].agg(lambda s: ";".join(map(str, s)))
+    affected = first.assign(unit=first["unit"].astype(str)).groupby("episode_id")["unit"].agg(";".join)
 
     ep["peak_aqi"] = ep["episode_id"].map(peak["aqi"])
     ep["peak_unit"] = ep["episode_id"].map(peak["unit"])
