@@ -8,6 +8,7 @@ import streamlit as st
 
 from regionair import ui
 from regionair.i18n import t
+from regionair.ui import auth
 
 st.set_page_config(page_title="RegionAir 乌—昌—石区域空气质量", page_icon=":material/air:", layout="wide")
 
@@ -41,7 +42,10 @@ if target:
     rest = [(k, v) for k in st.query_params if k != "_page" for v in st.query_params.get_all(k)]
     if page is not None:
         st.switch_page(page, query_params=rest)
-st.sidebar.caption(t("signin_off", lang))
+user = auth.sidebar()  # sign-in (OIDC or local accounts) when configured; otherwise says it is off
+if auth.mode() != "off" and user is None:
+    st.info("请先登录。" if lang == "zh" else "Please sign in.")
+    st.stop()
 ui.frame_filters()
 ui.mark_frame_run()
 nav.run()

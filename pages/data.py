@@ -8,6 +8,7 @@ from regionair.errors import RegionairError
 from regionair.exports import to_csv_bytes, to_xlsx_bytes
 from regionair.i18n import t
 from regionair.sources.upload import preview_upload
+from regionair.ui import auth
 
 f = ui.page("page_data")
 lang = f.lang
@@ -52,7 +53,7 @@ if len(new):
             + ", ".join(new["code"].astype(str)))
 
 st.subheader(t("upload", lang))
-up = st.file_uploader("CSV / XLSX", type=["csv", "xlsx"], key="upload_file")
+up = st.file_uploader("CSV / XLSX", type=["csv", "xlsx"], key="upload_file") if auth.require_role("admin", stop=False) else None
 if up is not None:
     c1, c2, c3 = st.columns(3)
     layout = c1.selectbox("layout", ["auto", "long", "wide", "cnemc-archive", "quotsoft", "station-workbook"], key="up_layout")
@@ -75,8 +76,12 @@ if up is not None:
             except RegionairError as exc:
                 st.error(str(exc))
             else:
+                auth.record("upload", f"{up.name}: added {result.added}, updated {result.updated}", target="hourly")
                 st.success(f"added {result.added}, updated {result.updated}, unchanged {result.unchanged}, "
                            f"rejected {result.rejected}")
+
+if auth.require_role("admin", stop=False):
+    auth.audit_view()
 
 st.subheader(t("downloads", lang))
 data = ui.data.hourly(f.start, f.end, stations=f.stations or None)

@@ -11,6 +11,7 @@ from regionair import charts, meeting, report, ui
 from regionair.analysis.latest import unit_hourly
 from regionair.errors import RegionairError
 from regionair.i18n import pollutant_label
+from regionair.ui import auth
 
 _T = {
     "new": ("新建会商快照", "New meeting snapshot"),
@@ -90,7 +91,7 @@ if not qp_id:
         back = c3.number_input(tr("hours_back", lang), 24, 24 * 31, 72, step=24, key="mt_back")
         title = st.text_input(tr("mtitle", lang), value=f"{'区域会商' if lang == 'zh' else 'Regional consultation'} "
                               f"{f.anchor:%Y-%m-%d}", key="mt_title")
-        if st.form_submit_button(tr("create", lang), type="primary"):
+        if st.form_submit_button(tr("create", lang), type="primary") and auth.require_role("analyst", stop=False):
             cutoff = pd.Timestamp(day, tz="Asia/Shanghai") + pd.Timedelta(hours=int(hour))
             snap = meeting.create_snapshot(store, cutoff=cutoff, start=cutoff - pd.Timedelta(hours=int(back) - 1),
                                            units=f.units, edition=f.edition, lang=lang, title=title,
@@ -236,7 +237,7 @@ with st.form("mt_minutes"):
                            default=mins["participants"] if mins else [], accept_new_options=True, key="mt_parts")
     items = st.text_area(tr("items", lang), value="\n".join(mins["items"]) if mins else
                          "\n".join(labels), key="mt_items")
-    if st.form_submit_button(tr("save_minutes", lang)):
+    if st.form_submit_button(tr("save_minutes", lang)) and auth.require_role("analyst", stop=False):
         meeting.save_minutes(store, snap.id, meeting_date=mdate, participants=parts, items=items)
         st.rerun()
 
@@ -260,7 +261,7 @@ with st.form("mt_action", clear_on_submit=True):
     resp = c3.selectbox(tr("responsible", lang), _ORGS, accept_new_options=True, key="mt_a_resp")
     coop = c4.multiselect(tr("cooperating", lang), _ORGS, accept_new_options=True, key="mt_a_coop")
     deadline = c5.date_input(tr("deadline", lang), value=snap.cutoff.date() + pd.Timedelta(days=3), key="mt_a_dl")
-    if st.form_submit_button(tr("add_action", lang)):
+    if st.form_submit_button(tr("add_action", lang)) and auth.require_role("analyst", stop=False):
         try:
             meeting.add_action(store, snap.id, item=item, action=action, responsible=resp or "", cooperating=coop,
                                deadline=deadline)
@@ -274,7 +275,7 @@ if len(acts):
                            format_func=lambda a: f"{a} · {acts.set_index('action_id').loc[a, 'action'][:30]}")
         stt = c2.selectbox(tr("status", lang), list(meeting.STATUSES), format_func=status_name.get, key="mt_s_status")
         note = c3.text_input(tr("note", lang), key="mt_s_note")
-        if st.form_submit_button(tr("update", lang)):
+        if st.form_submit_button(tr("update", lang)) and auth.require_role("analyst", stop=False):
             meeting.update_action(store, aid, status=stt, note=note)
             st.rerun()
 
@@ -299,7 +300,7 @@ with st.form("mt_measure", clear_on_submit=True):
     d1 = c6.date_input(tr("m_end", lang), value=snap.cutoff.date(), key="mt_m_d1")
     h1 = c7.selectbox(tr("hour", lang), list(range(0, 24)), index=0, key="mt_m_h1", format_func=lambda h: f"{h:02d}:00")
     desc = st.text_input(tr("desc", lang), key="mt_m_desc")
-    if st.form_submit_button(tr("add_measure", lang)):
+    if st.form_submit_button(tr("add_measure", lang)) and auth.require_role("analyst", stop=False):
         try:
             meeting.add_measure(store, jurisdiction=jur, kind=kind, unit=unit, description=desc, snapshot_id=snap.id,
                                 start=pd.Timestamp(d0) + pd.Timedelta(hours=h0), end=pd.Timestamp(d1) + pd.Timedelta(hours=h1))

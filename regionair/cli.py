@@ -30,7 +30,7 @@ from .errors import InputError, RegionairError
 from .nomenclature import POLLUTANTS, TZ
 
 #: Modules that add sub-commands (each defines ``add_commands(subparsers)``).
-COMMAND_MODULES = ("regionair.ingest", "regionair.warnings_cli", "regionair.report")
+COMMAND_MODULES = ("regionair.ingest", "regionair.warnings_cli", "regionair.report", "regionair.auth")
 
 
 def _atomic_write(out: Path, write) -> None:

@@ -16,7 +16,7 @@ imports the package once and ``fork``s one grandchild per run; the test SIGKILLs
 directly (a real process kill: no ``finally`` blocks, no atexit, open files left as they are).
 
 Profiles: CI — 30 trials on 24 hourly files committed 4 files per batch (6 commits per run);
-``REGIONAIR_LONG=1`` — 200 trials on 48 files, 4 per batch (12 commits per run).
+``REGIONAIR_LONG=1`` — 100 trials on 48 files, 4 per batch (12 commits per run).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from tests.faultkit import (
 )
 
 LONG = os.environ.get("REGIONAIR_LONG") == "1"
-TRIALS = int(os.environ.get("REGIONAIR_CRASH_TRIALS", 200 if LONG else 30))
+TRIALS = int(os.environ.get("REGIONAIR_CRASH_TRIALS", 100 if LONG else 30))
 FILES = 48 if LONG else 24
 BATCH = 4
 SEED = int(os.environ.get("REGIONAIR_CRASH_SEED", "20261128"))
