@@ -5,19 +5,13 @@ import streamlit as st
 
 from regionair import charts, region, ui
 from regionair.analysis.episodes import detect_episodes
-from regionair.analysis.latest import unit_hourly
 from regionair.aqi import hourly_aqi
 from regionair.i18n import primary_label, t
 
 f = ui.page("page_episodes")
 lang = f.lang
 names = f.unit_names()
-hourly = ui.data.hourly(f.start, f.end)
-if hourly.empty:
-    ui.no_data(f)
-    st.stop()
-units = unit_hourly(hourly, level="jurisdiction", edition=f.edition)
-units = units[units["station"].isin(f.units)]
+hourly, units = ui.period_data(f)
 c1, c2, c3 = st.columns(3)
 threshold = c1.number_input(t("threshold", lang), 50, 300, 100, step=50, key="ep_threshold")
 max_gap = c2.number_input("合并间隔（小时）" if lang == "zh" else "Merge gaps up to (h)", 0, 24, 3, key="ep_gap")

@@ -3,25 +3,17 @@
 import streamlit as st
 
 from regionair import charts, ui
-from regionair.analysis.latest import unit_hourly
 from regionair.analysis.primary import exceedance_days, primary_shares, tie_hours
-from regionair.aqi import daily_aqi
 from regionair.i18n import pollutant_label, t
 
 f = ui.page("page_primary")
 lang = f.lang
 names = f.unit_names()
-hourly = ui.data.hourly(f.start, f.end)
-if hourly.empty:
-    ui.no_data(f)
-    st.stop()
-units = unit_hourly(hourly, level="jurisdiction", edition=f.edition)
-units = units[units["station"].isin(f.units)]
+hourly, units = ui.period_data(f)
 unit_kind = "day" if f.resolution != "hour" else "hour"
-if unit_kind == "day":
-    scored = daily_aqi(units[["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]], edition=f.edition)
-else:
-    scored = units
+daily = ui.data.unit_daily(f.start, f.end, f.edition)
+daily = daily[daily["station"].isin(f.units)]
+scored = daily if unit_kind == "day" else units
 shares = primary_shares(scored, by="station", freq="M" if f.resolution == "month" else None, unit=unit_kind)
 shares = shares.assign(unit=shares["station"].map(names), pollutant_label=shares["pollutant"].map(lambda c: pollutant_label(c, lang)))
 fig = charts.stacked_bars(shares, x="unit", y="share", color="pollutant_label",
@@ -29,7 +21,8 @@ fig = charts.stacked_bars(shares, x="unit", y="share", color="pollutant_label",
                           presentation=f.presentation)
 ui.chart(fig, shares, f"primary_shares_{unit_kind}", f)
 
-daily = daily_aqi(units[["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]], edition=f.edition)
+daily = ui.data.unit_daily(f.start, f.end, f.edition)
+daily = daily[daily["station"].isin(f.units)]
 ex = exceedance_days(daily, by="station")
 ex = ex.assign(unit=ex["station"].map(names), pollutant_label=ex["pollutant"].map(lambda c: pollutant_label(c, lang)))
 fig = charts.stacked_bars(ex, x="unit", y="exceedance_days", color="pollutant_label", title=t("exceedance_days", lang),

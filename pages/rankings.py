@@ -4,9 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from regionair import charts, standards, ui
-from regionair.analysis.latest import unit_hourly
 from regionair.analysis.ranking import ranking
-from regionair.aqi import daily_aqi
 from regionair.i18n import t
 
 f = ui.page("page_rankings")
@@ -14,18 +12,11 @@ lang = f.lang
 names = f.unit_names()
 basis = st.selectbox("综合指数口径" if lang == "zh" else "Composite index basis", list(standards.COMPOSITE_BASES), key="basis",
                      format_func=lambda b: standards.COMPOSITE_BASES[b]["label_zh" if lang == "zh" else "label_en"])
-hourly = ui.data.hourly(f.start, f.end)
-if hourly.empty:
-    ui.no_data(f)
-    st.stop()
-units = unit_hourly(hourly, level="jurisdiction", edition=f.edition)
-units = units[units["station"].isin(f.units)]
-daily = daily_aqi(units[["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]], edition=f.edition)
-prev_hourly = ui.data.hourly(f.start - pd.DateOffset(years=1), f.end - pd.DateOffset(years=1))
-previous = None
-if not prev_hourly.empty:
-    pu = unit_hourly(prev_hourly, level="jurisdiction", edition=f.edition)
-    previous = daily_aqi(pu[["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]], edition=f.edition)
+hourly, units = ui.period_data(f)
+daily = ui.data.unit_daily(f.start, f.end, f.edition)
+daily = daily[daily["station"].isin(f.units)]
+previous = ui.data.unit_daily(f.start - pd.DateOffset(years=1), f.end - pd.DateOffset(years=1), f.edition)
+previous = previous if len(previous) else None
 rank = ranking(daily, basis=basis, previous=previous)
 rank = rank.assign(unit=rank["station"].map(names)) if "station" in rank else rank
 st.caption(standards.COMPOSITE_BASES[basis]["label_zh" if lang == "zh" else "label_en"])

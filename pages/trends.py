@@ -4,7 +4,6 @@ diurnal/weekday/monthly profiles, calendar, correlation and lead/lag."""
 import streamlit as st
 
 from regionair import charts, region, ui
-from regionair.analysis.latest import unit_hourly
 from regionair.analysis.trends import (
     calendar_data,
     correlation_matrix,
@@ -13,30 +12,24 @@ from regionair.analysis.trends import (
     pair_differences,
     time_average,
 )
-from regionair.aqi import daily_aqi
 from regionair.i18n import pollutant_label, t
 
 f = ui.page("page_trends")
 lang = f.lang
 names = f.unit_names()
-hourly = ui.data.hourly(f.start, f.end)
-if hourly.empty:
-    ui.no_data(f)
-    st.stop()
+hourly, units = ui.period_data(f)
 p = f.pollutant
-units = unit_hourly(hourly, level="jurisdiction", edition=f.edition)
-units = units[units["station"].isin(f.units)]
-sides = unit_hourly(hourly, level="side", edition=f.edition)
+sides = ui.data.unit_hourly(f.start, f.end, f.edition, level="side")
+daily_units = ui.data.unit_daily(f.start, f.end, f.edition)
+daily_units = daily_units[daily_units["station"].isin(f.units)]
 y_title = pollutant_label(p, lang, unit=True)
 
 # ---- series at the chosen resolution
 if f.resolution == "hour":
     series = units[["station", "time", p]].rename(columns={"station": "unit", "time": "x"})
 else:
-    daily = daily_aqi(units.drop(columns=[c for c in units.columns if c.startswith(("iaqi_", "n_"))], errors="ignore"),
-                      edition=f.edition)
     col = p if p != "o3" else "o3_8h"
-    src = daily if f.resolution == "day" else time_average(daily, avg_time="month", by="station")
+    src = daily_units if f.resolution == "day" else time_average(daily_units, avg_time="month", by="station")
     xcol = "date" if "date" in src.columns else "month"
     series = src[["station", xcol, col if col in src.columns else "aqi"]].rename(
         columns={"station": "unit", xcol: "x", col if col in src.columns else "aqi": p})
@@ -73,7 +66,6 @@ with c1:
     ui.chart(fig, prof, f"diurnal_{p}", f)
 
 # ---- calendar of daily AQI
-daily_units = daily_aqi(units[["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]], edition=f.edition)
 cal = calendar_data(daily_units).rename(columns={"station": "unit"})
 cal["unit"] = cal["unit"].map(names)
 fig = charts.calendar_heatmap(cal, title=t("calendar", lang), lang=lang, presentation=f.presentation)

@@ -152,3 +152,16 @@ def table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], lang: str, **kw
     cols = [c for c in columns if c in df.columns]
     shown = df[cols].rename(columns={c: columns[c][0 if lang == "zh" else 1] for c in cols})
     st.dataframe(shown, hide_index=True, **kwargs)
+
+
+def period_data(f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(station hourly data, jurisdiction hourly results) of the view's period and units.
+
+    Stops the page with a translated message when the period has no data.
+    """
+    hourly = data.hourly(f.start, f.end)
+    if hourly.empty:
+        no_data(f)
+        st.stop()
+    units = data.unit_hourly(f.start, f.end, f.edition)
+    return hourly, units[units["station"].isin(f.units)]

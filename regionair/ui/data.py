@@ -83,3 +83,30 @@ def now_tables(at, edition: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame, p
     """(last 48 h of hourly data, KPI per jurisdiction, latest per station) at ``at`` — computed once per
     store version and hour for all sessions (the overview and hourly pages open with these)."""
     return _now_tables(store_version(), at, edition)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _unit_results(version: int, start, end, edition: str, level: str) -> pd.DataFrame:
+    from ..analysis.latest import unit_hourly
+
+    hourly = get_store().hourly(start, end)
+    return unit_hourly(hourly, level=level, edition=edition) if len(hourly) else hourly
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _unit_daily(version: int, start, end, edition: str) -> pd.DataFrame:
+    from ..aqi import daily_aqi
+
+    units = _unit_results(version, start, end, edition, "jurisdiction")
+    cols = ["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]
+    return daily_aqi(units[cols], edition=edition) if len(units) else units
+
+
+def unit_hourly(start, end, edition: str = "auto", level: str = "jurisdiction") -> pd.DataFrame:
+    """Hourly area means and their AQI per jurisdiction (or side/region), cached per store data version."""
+    return _unit_results(store_version(), start, end, edition, level)
+
+
+def unit_daily(start, end, edition: str = "auto") -> pd.DataFrame:
+    """Daily AQI of the jurisdictions' area means (natural days), cached per store data version."""
+    return _unit_daily(store_version(), start, end, edition)
