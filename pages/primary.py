@@ -21,8 +21,6 @@ fig = charts.stacked_bars(shares, x="unit", y="share", color="pollutant_label",
                           presentation=f.presentation)
 ui.chart(fig, shares, f"primary_shares_{unit_kind}", f)
 
-daily = ui.data.unit_daily(f.start, f.end, f.edition)
-daily = daily[daily["station"].isin(f.units)]
 ex = exceedance_days(daily, by="station")
 ex = ex.assign(unit=ex["station"].map(names), pollutant_label=ex["pollutant"].map(lambda c: pollutant_label(c, lang)))
 fig = charts.stacked_bars(ex, x="unit", y="exceedance_days", color="pollutant_label", title=t("exceedance_days", lang),
