@@ -9,8 +9,10 @@ from regionair.analysis.trends import (
     correlation_matrix,
     diurnal_profile,
     lead_lag_pairs,
+    monthly_profile,
     pair_differences,
     time_average,
+    weekday_profile,
 )
 from regionair.i18n import pollutant_label, t
 
@@ -64,6 +66,22 @@ fig = charts.profile_chart(prof, x="hour", y="mean", lo="ci_low", hi="ci_high", 
                            x_title="hour", y_title=y_title, presentation=f.presentation)
 with c1:
     ui.chart(fig, prof, f"diurnal_{p}", f)
+
+# ---- weekday and monthly profiles (natural days; openair timeVariation-like, 95 % band)
+c5, c6 = st.columns(2)
+wk = weekday_profile(units, p, by="station")
+wk["station"] = wk["station"].map(names)
+wk["day"] = wk["weekday"].map(lambda d: ("一二三四五六日"[int(d)] if lang == "zh" else "MTWTFSS"[int(d)]))
+fig = charts.profile_chart(wk, x="day", y="mean", lo="ci_low", hi="ci_high", color="station", title=t("weekday", lang),
+                           x_title="", y_title=y_title, presentation=f.presentation)
+with c5:
+    ui.chart(fig, wk, f"weekday_{p}", f)
+mo = monthly_profile(units, p, by="station")
+mo["station"] = mo["station"].map(names)
+fig = charts.profile_chart(mo, x="month", y="mean", lo="ci_low", hi="ci_high", color="station", title=t("monthly", lang),
+                           x_title="", y_title=y_title, presentation=f.presentation)
+with c6:
+    ui.chart(fig, mo, f"monthly_{p}", f)
 
 # ---- calendar of daily AQI
 cal = calendar_data(daily_units).rename(columns={"station": "unit"})

@@ -138,3 +138,19 @@ else:
 
 with st.expander(tt("alerts")):
     st.markdown(tt("alerts_help"))
+    from regionair.alerts import Notifier, load_targets
+    from regionair.ingest import load_secrets
+    from regionair.ui import auth
+
+    state = ui.data.get_store().root / "alerts_state.json"
+    history = state.with_suffix(".log.jsonl")
+    if history.exists():
+        st.markdown("**" + ("推送记录" if zh else "Alert history") + "**")
+        st.dataframe(pd.read_json(history, lines=True).tail(100).iloc[::-1], hide_index=True)
+    targets = load_targets(load_secrets())
+    st.caption(("已配置目标：" if zh else "Targets configured: ") + (", ".join(t.name for t in targets) or "—"))
+    if targets and auth.require_role("admin", stop=False) and st.button("发送测试消息" if zh else "Send a test message",
+                                                                       key="w_test_send"):
+        result = Notifier(targets, state).test_send()
+        auth.record("alert_test_send", ", ".join(f"{r.target}: {r.status}" for r in result.itertuples()))
+        st.dataframe(result, hide_index=True)

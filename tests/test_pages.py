@@ -94,7 +94,7 @@ def test_episodes_found_in_2022(app):
     assert not at.exception
     episodes = at.dataframe[0].value
     assert len(episodes) >= 1 and episodes["峰值AQI"].max() > 300
-    assert len(at.get("plotly_chart")) == 2  # series and the hour-by-hour map
+    assert len(at.get("plotly_chart")) == 3  # series, primary-pollutant shift and the hour-by-hour map
 
 
 def test_primary_and_rankings(app):

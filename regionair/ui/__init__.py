@@ -122,6 +122,12 @@ def slug(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z\u4e00-\u9fff_-]+", "_", text).strip("_")[:80]
 
 
+def _audit_export(filename: str) -> None:
+    from .auth import record
+
+    record("export", filename)
+
+
 def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: str | None = None) -> None:
     """Show a figure with high-resolution PNG export named after the view, and its data as CSV/XLSX."""
     period = f"{f.start:%Y%m%d%H}-{f.end:%Y%m%d%H}" if f.start is not None else ""
@@ -137,10 +143,10 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: st
     export.register(fig, table, name)
     c1, c2, _ = st.columns([1, 1, 1])
     c1.download_button(t("download_csv", f.lang), to_csv_bytes(table), file_name=f"{filename}.csv",
-                       mime="text/csv", key=f"csv_{key or name}")
+                       mime="text/csv", key=f"csv_{key or name}", on_click=_audit_export, args=(f"{filename}.csv",))
     c2.download_button(t("download_xlsx", f.lang), to_xlsx_bytes(table), file_name=f"{filename}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"xlsx_{key or name}")
+                       key=f"xlsx_{key or name}", on_click=_audit_export, args=(f"{filename}.xlsx",))
 
 
 def no_data(f: Filters) -> None:
