@@ -22,10 +22,8 @@ rank = rank.assign(unit=rank["station"].map(names)) if "station" in rank else ra
 st.caption(standards.COMPOSITE_BASES[basis]["label_zh" if lang == "zh" else "label_en"])
 if "valid_statistic" in rank and (~rank["valid_statistic"].astype(bool)).any():
     st.warning(t("invalid_stat", lang))
-fig = charts.aqi_bars(rank.assign(aqi=rank["composite_index"] * 0 + rank["composite_index"]).rename(columns={}),
-                      x="unit", title=t("composite", lang), lang=lang, presentation=f.presentation)
-fig.update_traces(marker_color="#1f77b4", text=rank["composite_index"].round(2).astype(str))
-fig.update_layout(yaxis_title=t("composite", lang))
+fig = charts.bars(rank, x="unit", y="composite_index", title=t("composite", lang), y_title=t("composite", lang),
+                  presentation=f.presentation)
 ui.chart(fig, rank, f"composite_{basis}", f)
 ui.table(rank, {
     "composite_rank": ("排名", "Rank"), "unit": ("行政单元", "Jurisdiction"), "composite_index": ("综合指数", "Composite index"),

@@ -100,6 +100,15 @@ def aqi_bars(df: pd.DataFrame, *, x: str, title: str, lang: str = "zh", presenta
     return fig
 
 
+def bars(df: pd.DataFrame, *, x: str, y: str, title: str, y_title: str, presentation: bool = False,
+         fmt: str = ".2f") -> go.Figure:
+    """Plain bars with their values written on top (e.g. the composite-index ranking)."""
+    fig = go.Figure(go.Bar(x=df[x], y=df[y], marker_color="#1f77b4", texttemplate="%{y:" + fmt + "}",
+                           textposition="outside"))
+    fig.update_layout(template=template(presentation), title=title, yaxis_title=y_title, showlegend=False)
+    return fig
+
+
 def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: str, lang: str = "zh",
                presentation: bool = False) -> go.Figure:
     """Offline region map: polygons filled by their unit's AQI category, stations as points.
