@@ -86,5 +86,7 @@ if auth.require_role("admin", stop=False):
 st.subheader(t("downloads", lang))
 data = ui.data.hourly(f.start, f.end, stations=f.stations or None)
 c1, c2 = st.columns(2)
-c1.download_button(t("download_csv", lang), to_csv_bytes(data), file_name="regionair_hourly.csv", mime="text/csv")
-c2.download_button(t("download_xlsx", lang), to_xlsx_bytes(data.head(100_000)), file_name="regionair_hourly.xlsx")
+c1.download_button(t("download_csv", lang), lambda: to_csv_bytes(data), file_name="regionair_hourly.csv", mime="text/csv",
+                   on_click=auth.record, args=("export", "regionair_hourly.csv"))
+c2.download_button(t("download_xlsx", lang), lambda: to_xlsx_bytes(data.head(100_000)), file_name="regionair_hourly.xlsx",
+                   on_click=auth.record, args=("export", "regionair_hourly.xlsx"))

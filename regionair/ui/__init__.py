@@ -142,9 +142,10 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: st
     })
     export.register(fig, table, name)
     c1, c2, _ = st.columns([1, 1, 1])
-    c1.download_button(t("download_csv", f.lang), to_csv_bytes(table), file_name=f"{filename}.csv",
+    # the files are built only when clicked (callables run on download, not on every rerun)
+    c1.download_button(t("download_csv", f.lang), lambda: to_csv_bytes(table), file_name=f"{filename}.csv",
                        mime="text/csv", key=f"csv_{key or name}", on_click=_audit_export, args=(f"{filename}.csv",))
-    c2.download_button(t("download_xlsx", f.lang), to_xlsx_bytes(table), file_name=f"{filename}.xlsx",
+    c2.download_button(t("download_xlsx", f.lang), lambda: to_xlsx_bytes(table), file_name=f"{filename}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"xlsx_{key or name}", on_click=_audit_export, args=(f"{filename}.xlsx",))
 
