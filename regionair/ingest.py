@@ -7,6 +7,7 @@ completes the range (already stored hours are skipped unless ``--refresh``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
@@ -91,14 +92,32 @@ def _client():
     return HttpClient(cache_dir=cache)
 
 
-def ingest_cnemc_path(store, path, *, run: str, stations=None) -> RunSummary:
-    """Archive files from a file, folder or zip; committed per day of files; bad files reported, not stored."""
+def _file_scope(stations) -> str:
+    """What a file was ingested for: everything, or a station subset (so a filtered run never hides a file)."""
+    if stations is None:
+        return "all"
+    return "stations:" + hashlib.sha256(",".join(sorted(stations)).encode()).hexdigest()[:16]
+
+
+def ingest_cnemc_path(store, path, *, run: str, stations=None, refresh: bool = False) -> RunSummary:
+    """Archive files from a file, folder or zip; committed per day of files; bad files reported, not stored.
+
+    A file whose exact content (SHA-256) was already ingested for the same scope is skipped without
+    parsing, unless ``refresh``; a revised file has another hash and is read again (revisions kept).
+    """
     from .sources.cnemc_archive import parse_archive
     from .sources.cnemc_http import iter_local_archive
 
     summary = RunSummary("cnemc-archive")
     t0 = time.monotonic()
+    scope = _file_scope(stations)
+    known: set[str] = set()
+    if not refresh:
+        done = store.records("ingested_files")
+        if len(done):
+            known = set(done.loc[done["scope"] == scope, "sha256"])
     batch: list[pd.DataFrame] = []
+    hashes: list[dict] = []
     seen: list[pd.DataFrame] = []  # one row per station seen, for the catalogue check at the end
 
     def flush():
@@ -107,11 +126,18 @@ def ingest_cnemc_path(store, path, *, run: str, stations=None) -> RunSummary:
             summary.add(store.ingest_hourly(frame, source="cnemc-archive", run=run))
             seen.append(frame.drop_duplicates("station", keep="last"))
             batch.clear()
+        if hashes:  # recorded only after the data they stand for are committed
+            store.append_records("ingested_files", pd.DataFrame(hashes))
+            hashes.clear()
 
     # files are read one at a time (a national year does not fit in memory at once)
     for i, (name, data) in enumerate(iter_local_archive(path), start=1):
         _progress(i, 0, name)
         summary.files += 1
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in known:
+            summary.skipped += 1
+            continue
         try:
             frame = parse_archive(data, name)
         except InputError as exc:
@@ -122,6 +148,8 @@ def ingest_cnemc_path(store, path, *, run: str, stations=None) -> RunSummary:
         if stations is not None:
             frame = frame[frame["station"].isin(stations)]
         batch.append(frame)
+        hashes.append({"name": str(name)[-300:], "sha256": digest, "scope": scope, "run": run})
+        known.add(digest)
         if len(batch) >= BATCH_FILES:
             flush()
     flush()
@@ -292,7 +320,7 @@ def cmd_ingest(args) -> int:
         stations = set(region.stations()["code"])
     if args.source == "cnemc-archive":
         if args.path:
-            summary = ingest_cnemc_path(store, args.path, run=run, stations=stations)
+            summary = ingest_cnemc_path(store, args.path, run=run, stations=stations, refresh=args.refresh)
         else:
             if start is None or end is None:
                 raise InputError("--start and --end are needed without --path (e.g. --start 2026-03-10 --end 2026-03-11)")
@@ -474,7 +502,8 @@ def add_commands(sub) -> None:
     i.add_argument("--start", help="first hour/day, ISO 8601 (no offset = Beijing time)")
     i.add_argument("--end", help="last hour/day, ISO 8601")
     i.add_argument("--store", help=store_help)
-    i.add_argument("--refresh", action="store_true", help="fetch hours already stored again (revisions)")
+    i.add_argument("--refresh", action="store_true",
+                   help="read hours/files already stored again (to pick up revisions)")
     i.add_argument("--region-only", action="store_true", help="keep only the catalogue's stations")
     i.add_argument("--past-days", type=int, default=3)
     i.add_argument("--forecast-days", type=int, default=5)

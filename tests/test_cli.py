@@ -63,8 +63,22 @@ def test_ingest_reingest_export_corrupt_status(tmp_path, capsys):
     assert main(["ingest", "--source", "cnemc-archive", "--path", str(SAMPLE), "--store", str(store)]) == 0
     assert "added 1876" in capsys.readouterr().out
     assert main(["ingest", "--source", "cnemc-archive", "--path", str(SAMPLE), "--store", str(store)]) == 0
-    assert "added 0, updated 0, unchanged 1876" in capsys.readouterr().out
-    manifest = (store / "manifest.json").read_bytes()
+    out = capsys.readouterr().out
+    assert "added 0, updated 0" in out and "skipped 3" in out  # same file contents: not even parsed
+    assert main(["ingest", "--source", "cnemc-archive", "--path", str(SAMPLE), "--store", str(store), "--refresh"]) == 0
+    assert "added 0, updated 0, unchanged 1876" in capsys.readouterr().out  # read again: nothing changes
+
+    # an upstream revision: same hour, one value changed → read (new content), replaced, old value kept
+    revised = tmp_path / "revised.csv"
+    text = CNEMC_2022_01_01.read_text(encoding="utf-8").splitlines()
+    text[1] = text[1].replace(",258,", ",259,")  # 1490A 2022-01-01T00 PM10
+    revised.write_text("\n".join(text) + "\n", encoding="utf-8")
+    assert main(["ingest", "--source", "cnemc-archive", "--path", str(revised), "--store", str(store)]) == 0
+    assert "added 0, updated 1," in capsys.readouterr().out
+    from regionair.store import Store as _Store
+
+    rev = _Store(store).revisions()
+    assert len(rev) == 1 and rev["pm10"].iloc[0] == 258
 
     out = tmp_path / "export.csv"
     assert main(["export", "--start", "2022-01-01T00:00", "--end", "2026-03-11T00:00", "--store", str(store),
@@ -73,6 +87,7 @@ def test_ingest_reingest_export_corrupt_status(tmp_path, capsys):
     from regionair.sources.cnemc_archive import read_archive
 
     original = read_archive(SAMPLE)
+    original.loc[(original.station == "1490A") & (original.time == original.time.min()), "pm10"] = 259.0
     assert len(exported) == len(original) == 1876
     e = exported.sort_values(["station", "time"]).reset_index(drop=True)
     o = original.sort_values(["station", "time"]).reset_index(drop=True)
@@ -92,7 +107,6 @@ def test_ingest_reingest_export_corrupt_status(tmp_path, capsys):
     assert main(["status", "--store", str(store)]) == 0
     status = capsys.readouterr().out
     assert "cnemc-archive" in status and "1490A" in status and "coverage_pct" in status
-    del manifest
 
 
 def test_module_entry_point_runs(tmp_path):
