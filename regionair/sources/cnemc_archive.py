@@ -281,40 +281,41 @@ def _normalise(raw: pd.DataFrame, numeric: dict[str, tuple[np.ndarray, np.ndarra
     num = {c: v for c, (v, _) in numeric.items()}
     not_mon = {c: m for c, (_, m) in numeric.items()}
 
-    out = pd.DataFrame({"station": station, "time": time})
+    cols: dict[str, object] = {"station": station.to_numpy(), "time": time}
     for upstream, code in _CANONICAL.items():
-        out[code] = num[upstream]
+        cols[code] = num[upstream].copy()
     # O3: choose the 1-h column by period, then check it (module docstring).
     o3_cur, o3_max = _o3_one_hour(time, num["o3"], num["o3_24h"], name)
-    out["o3"] = o3_cur
-    out["source"] = SOURCE
+    cols["o3"] = o3_cur
+    cols["source"] = SOURCE
 
-    negative = np.zeros(len(out), dtype=bool)
+    negative = np.zeros(len(station), dtype=bool)
     for p in ("pm25", "pm10", "so2", "no2", "co", "o3"):
-        neg = out[p].to_numpy() < 0
+        neg = cols[p] < 0
         if neg.any():
             negative |= neg
-            out.loc[neg, p] = np.nan
+            cols[p][neg] = np.nan
     if negative.any():
         warnings.warn(f"{name}: {int(negative.sum())} row(s) with negative concentrations set to missing",
                       ArchiveWarning, stacklevel=3)
 
-    nm_codes = np.full(len(out), "", dtype=object)
+    nm_codes = np.full(len(station), "", dtype=object)
     for upstream, code in (("co", "co"), ("no2", "no2"), ("o3", "o3"), ("pm10", "pm10"), ("pm2_5", "pm25"), ("so2", "so2")):
         m = not_mon[upstream] | (not_mon["o3_24h"] if code == "o3" else False)
         nm_codes[m] = np.where(nm_codes[m] == "", code, nm_codes[m] + ";" + code)
-    out["not_monitored"] = nm_codes
-    out["published_aqi"] = num["aqi"]
+    cols["not_monitored"] = nm_codes
+    cols["published_aqi"] = num["aqi"]
     pcodes, plabels = pd.factorize(raw["primarypollutant"])
-    out["published_primary"] = np.array([parse_primary(x) for x in plabels] + [""], dtype=object)[pcodes]
+    cols["published_primary"] = np.array([parse_primary(x) for x in plabels] + [""], dtype=object)[pcodes]
     for upstream, code in _CANONICAL.items():
-        out[f"published_{code}_24h"] = num[f"{upstream}_24h"]
-    out["published_o3_8h"] = num["o3_8h_24h"]
-    out["published_o3_1h_max"] = o3_max
-    out["station_name"] = raw["positionname"].str.strip().to_numpy()
-    out["area"] = raw["area"].str.strip().replace(AREA_ALIASES).to_numpy()
-    out["longitude"] = num["longitude"]
-    out["latitude"] = num["latitude"]
+        cols[f"published_{code}_24h"] = num[f"{upstream}_24h"]
+    cols["published_o3_8h"] = num["o3_8h_24h"]
+    cols["published_o3_1h_max"] = o3_max
+    cols["station_name"] = raw["positionname"].str.strip().to_numpy()
+    cols["area"] = raw["area"].str.strip().replace(AREA_ALIASES).to_numpy()
+    cols["longitude"] = num["longitude"]
+    cols["latitude"] = num["latitude"]
+    out = pd.DataFrame(cols)  # built once: adding 25 columns one by one is a third of the parse time
     before = len(out)
     out = out.drop_duplicates(["station", "time"], keep="last")
     if len(out) < before:
