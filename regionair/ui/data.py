@@ -89,7 +89,7 @@ def now_tables(at, edition: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame, p
 def _unit_results(version: int, start, end, edition: str, level: str) -> pd.DataFrame:
     from ..analysis.latest import unit_hourly
 
-    hourly = get_store().hourly(start, end)
+    hourly = get_store().hourly(start, end, columns=())  # canonical columns only: provenance is not needed here
     return unit_hourly(hourly, level=level, edition=edition) if len(hourly) else hourly
 
 
