@@ -505,6 +505,35 @@ def save_stations(df: pd.DataFrame, path: str | os.PathLike) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------ area means
 
+def unit_map(level: str = "jurisdiction", jurisdictions: Iterable[str] | None = None,
+             catalogue: pd.DataFrame | None = None) -> dict[str, str]:
+    """``{station code: unit id}`` of the evaluation stations that :func:`aggregate` averages.
+
+    The same selection as :func:`aggregate` with ``weights="station"``: background stations (对照点)
+    and non-member jurisdictions left out; ``level`` maps to the jurisdiction, the side
+    (``side:local``/``side:corps``) or ``region``. Used by ``Store.area_means`` to average in the store.
+    """
+    if level not in ("jurisdiction", "side", "region"):
+        raise InputError(f"level={level!r}; valid: 'jurisdiction', 'side', 'region'", column="level")
+    jt = _jurisdiction_table()
+    units = jt.loc[jt["level"] == "jurisdiction"]
+    keep = list(units.loc[units["member"], "id"]) if jurisdictions is None else list(jurisdictions)
+    cat = stations() if catalogue is None else catalogue
+    ev = cat.loc[~cat["background"].astype(bool) & cat["jurisdiction"].isin(keep)]
+    unit = ev["jurisdiction"]
+    if level == "side":
+        unit = unit.map(units.set_index("id")["side"].map(SIDE_IDS))
+    elif level == "region":
+        unit = pd.Series(REGION_ID, index=ev.index)
+    return dict(zip(ev["code"].astype(str), unit.astype(str), strict=True))
+
+
+def unit_order() -> dict[str, int]:
+    """Display order of unit ids (jurisdictions by catalogue order, then sides and region)."""
+    jt = _jurisdiction_table()
+    return {**jt.set_index("id")["order"].to_dict(), "side:local": 1, "side:corps": 2, REGION_ID: 0}
+
+
 def aggregate(frame: pd.DataFrame, level: str = "jurisdiction", jurisdictions: Iterable[str] | None = None,
               min_stations: int = 1, weights: str = "station", pollutants: Iterable[str] | None = None,
               catalogue: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -107,11 +107,10 @@ def detect_episodes(unit_result: pd.DataFrame, threshold: float = 100, resolutio
 
     d = unit_result.reset_index(drop=True)
     t = (pd.to_datetime(pd.Series(d[key]).astype(str)) if resolution == "day" else to_beijing(d[key]))
-    d = pd.DataFrame({"unit": d[unit_col].to_numpy(), "t": t.to_numpy(), "aqi": d["aqi"].to_numpy(dtype="float64"),
+    # t.array keeps the tz-aware dtype (to_numpy() would box every stamp as an object)
+    d = pd.DataFrame({"unit": d[unit_col].to_numpy(), "t": t.array, "aqi": d["aqi"].to_numpy(dtype="float64"),
                       "primary_pollutants": d["primary_pollutants"].fillna("").astype(str).to_numpy(),
                       "group": d[by].to_numpy() if by else "all"})
-    if resolution == "hour":
-        d["t"] = to_beijing(d["t"])
     d["exceeds"] = d["aqi"] > threshold
 
     episodes = []

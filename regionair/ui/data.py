@@ -87,10 +87,16 @@ def now_tables(at, edition: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame, p
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _unit_results(version: int, start, end, edition: str, level: str) -> pd.DataFrame:
-    from ..analysis.latest import unit_hourly
+    from .. import region
+    from ..aqi import hourly_aqi
 
-    hourly = get_store().hourly(start, end, columns=())  # canonical columns only: provenance is not needed here
-    return unit_hourly(hourly, level=level, edition=edition) if len(hourly) else hourly
+    # area means computed in the store (DuckDB) — the same numbers as region.aggregate, without loading
+    # every station-hour into pandas; then the AQI of those means (HJ 633-2026 §4.2.1)
+    means = get_store().area_means(start, end, unit_of=region.unit_map(level))
+    order = region.unit_order()
+    means = means.sort_values(["station", "time"], key=lambda c: c.map(order) if c.name == "station" else c,
+                              kind="stable").reset_index(drop=True)
+    return hourly_aqi(means, edition=edition) if len(means) else means
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
