@@ -14,12 +14,13 @@ import signal
 import sys
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError, RegionairError, SourceError
+from .errors import InputError, RegionairError, SourceError, StoreError
 from .nomenclature import TZ
 
 log = logging.getLogger("regionair.ingest")
@@ -174,7 +175,11 @@ def ingest_cnemc_path(store, path, *, run: str, stations=None, refresh: bool = F
             seen.append(frame.drop_duplicates("station", keep="last"))
             batch.clear()
         if hashes:  # recorded only after the data they stand for are committed
-            store.append_records("ingested_files", pd.DataFrame(hashes))
+            try:
+                store.append_records("ingested_files", pd.DataFrame(hashes))
+            except StoreError as exc:  # only the skip-list is lost: a re-run re-reads these files, idempotently
+                warnings.warn(f"ingest: could not record the files' hashes ({exc}); they will be read again next time",
+                              stacklevel=2)
             hashes.clear()
 
     def todo():

@@ -84,7 +84,7 @@ def test_disk_full_gives_clear_error_and_no_corruption(tmp_path, leave_pages):
         except StoreError as exc:
             failed = str(exc)
         print(f"free {leave_pages * PAGE} B: {'StoreError: ' + failed[:60] if failed else 'fitted'}")
-        if leave_pages <= 8:
+        if leave_pages <= 3:
             assert failed is not None, "the ingest cannot fit in so little space"
         if failed is not None:
             assert "disk full" in failed and "The store is unchanged" in failed and "Hint: free disk space" in failed
