@@ -4,19 +4,15 @@ headless Debian Chromium driven by Playwright through every page; screenshots in
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.browser import CHROMIUM, ROOT, chromium, streamlit_server
+
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = ["", "hourly", "warnings", "trends", "transport", "primary", "episodes", "rankings", "data", "meeting"]
 
 pytestmark = [
@@ -25,49 +21,20 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     store = tmp_path_factory.mktemp("e2e_store")
     env = {**os.environ, "REGIONAIR_STORE": str(store)}
     subprocess.run([sys.executable, "-m", "regionair", "ingest", "--source", "cnemc-archive", "--path",
                     str(ROOT / "data" / "sample")], check=True, env=env, cwd=ROOT, capture_output=True)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=1).status_code == 200:  # local test server only
-                break
-        except requests.RequestException:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError(proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with streamlit_server({"REGIONAIR_STORE": str(store)}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _open(browser, url: str):

@@ -13,13 +13,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import pytest
-import requests
 
+from tests.browser import CHROMIUM, chromium, streamlit_server
 from tests.faultkit import ROOT, archive_name, hour_files
-from tests.test_e2e import CHROMIUM, _free_port
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -44,37 +42,14 @@ def server(tmp_path_factory):
     env = {**os.environ, "REGIONAIR_STORE": str(store), "REGIONAIR_ACCOUNTS": str(tmp / "none.json")}
     subprocess.run([sys.executable, "-m", "regionair", "ingest", "--source", "cnemc-archive", "--path", str(folder)],
                    check=True, env=env, cwd=ROOT, capture_output=True)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=1).status_code == 200:  # local test server only
-                break
-        except requests.RequestException:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError(proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with streamlit_server({"REGIONAIR_STORE": str(store), "REGIONAIR_ACCOUNTS": str(tmp / "none.json")}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.mark.parametrize("name", ["", "hourly", "rankings", "data"])
