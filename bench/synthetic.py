@@ -74,7 +74,7 @@ def frame(n_stations: int, start, end, *, seed: int = 0) -> pd.DataFrame:
     nh, ns = len(hours), len(st)
     local = hours.tz_localize(None)
     hod = local.hour.to_numpy()
-    doy = local.dayofyear.to_numpy()
+    doy = local.day_of_year.to_numpy()
     heating = ((local.month >= 11) | (local.month <= 3) | ((local.month == 10) & (local.day >= 15))
                | ((local.month == 4) & (local.day <= 15)))
     heating = np.asarray(heating)
