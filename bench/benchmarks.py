@@ -175,7 +175,8 @@ def bench_ingest(ctx) -> None:
     from regionair import region
 
     ns = 1900
-    hours = 48 if ctx.quick else 24 * 31
+    # one month by default; REGIONAIR_BENCH_INGEST_HOURS=8760 measures a full national year end to end
+    hours = 48 if ctx.quick else int(os.environ.get("REGIONAIR_BENCH_INGEST_HOURS", 24 * 31))
     folder = ctx.workdir / f"SYNTHETIC_archive_{ns}st_{hours}h"
     if not (folder / ".complete").exists():
         shutil.rmtree(folder, ignore_errors=True)
@@ -194,13 +195,15 @@ def bench_ingest(ctx) -> None:
     ctx.figure(f"national archive ingest, {files} files × {ns} stations ({station_hours:,} station-h)",
                res["seconds"], "s", note=f"{station_hours / res['seconds']:,.0f} station-h/s; one run")
     ctx.figure("  peak RSS of the ingest process", rss, "MB", target="≤ 2048 MB", met=rss <= 2048)
-    ctx.figure("  extrapolated to a national year (8,760 files)", res["seconds"] * scale, "s",
+    full = files >= 8760
+    ctx.figure("  national year (8,760 files)" + ("" if full else ", extrapolated"), res["seconds"] * scale, "s",
                target="≤ 120 s", met=None if ctx.quick else res["seconds"] * scale <= 120,
-               note=f"linear ×{scale:.1f} from the measured subset (labelled extrapolation)")
+               note="measured end to end on a full year" if full else
+               f"linear ×{scale:.1f} from the measured subset (labelled extrapolation)")
     res2, rss2 = _child(_INGEST_CHILD, str(store), str(folder), "null")
     ctx.figure("re-ingest of the same files (no changes)", res2["seconds"], "s",
                note=f"unchanged {res2['unchanged']:,}, added {res2['added']}")
-    ctx.figure("  extrapolated to a national year", res2["seconds"] * scale, "s", target="≤ 20 s",
+    ctx.figure("  national year" + ("" if full else ", extrapolated"), res2["seconds"] * scale, "s", target="≤ 20 s",
                met=None if ctx.quick else res2["seconds"] * scale <= 20)
     regional = list(region.stations()["code"])
     store_r = ctx.workdir / "SYNTHETIC_ingest_store_regional"
