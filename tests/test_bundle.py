@@ -18,18 +18,6 @@ import pytest
 from regionair import bundle, charts
 
 
-@pytest.fixture(autouse=True)
-def _fresh_streamlit_caches():
-    """ui.data caches the Store per process (cache_resource): drop it so each test reads its own store."""
-    import streamlit as st
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
 def _png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     return struct.unpack(">II", data[16:24])

@@ -19,18 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_streamlit_caches():
-    """ui.data caches the Store per process (cache_resource): drop it so each test reads its own store."""
-    import streamlit as st
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
 def _ts(s: str) -> pd.Timestamp:
     return pd.Timestamp(s, tz=TZ)
 

@@ -389,12 +389,9 @@ def test_attach_wind_on_sample(transport_store):
 
 
 def test_transport_page_apptest(transport_store, monkeypatch):
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("REGIONAIR_STORE", str(transport_store))
-    st.cache_resource.clear()
-    st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "pages" / "transport.py"), default_timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "区域传输"
@@ -414,7 +411,6 @@ def test_transport_page_apptest(transport_store, monkeypatch):
 
 
 def test_transport_page_without_wind(tmp_path, monkeypatch):
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     from regionair.sources.cnemc_archive import read_archive
@@ -423,8 +419,6 @@ def test_transport_page_without_wind(tmp_path, monkeypatch):
     with Store(tmp_path) as store:
         store.ingest_hourly(read_archive(sorted((ROOT / "data" / "sample").glob("*.csv"))))
     monkeypatch.setenv("REGIONAIR_STORE", str(tmp_path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "pages" / "transport.py"), default_timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("没有该时段的风数据" in w.value for w in at.warning)

@@ -311,21 +311,26 @@ def _nice_breaks(values: np.ndarray, n: int = 5) -> tuple[float, ...]:
     return tuple(float(step * i) for i in range(n))
 
 
+def _sectored(frame: pd.DataFrame, ws: str, wd: str, value: str, by: str | None, n_sectors: int, calm: float):
+    """Shared set-up of the roses and CPF: wind sector per row (−1 = calm), values, validity mask,
+    sector names, sector width [°] and the row masks of each ``by`` group."""
+    sec = wind_sector(frame[wd], frame[ws], n_sectors, calm)
+    val = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float)
+    ok = ~np.isnan(sec) & ~np.isnan(val)
+    groups = [(None, np.ones(len(frame), dtype=bool))] if not by else [
+        (g, (frame[by] == g).to_numpy()) for g in pd.unique(frame[by])]
+    return sec, val, ok, sector_labels(n_sectors), 360.0 / n_sectors, groups
+
+
 def _rose(frame, value, breaks, n_sectors, calm, by, ws, wd) -> pd.DataFrame:
     _check_sectors(n_sectors)
     check_columns(frame, (ws, wd, value) + ((by,) if by else ()))
     breaks = tuple(float(b) for b in breaks)
     if len(breaks) == 0 or any(b2 <= b1 for b1, b2 in zip(breaks[:-1], breaks[1:])):
         raise InputError(f"breaks={breaks!r}; give increasing class limits", column="breaks")
-    sec = wind_sector(frame[wd], frame[ws], n_sectors, calm)
-    val = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float)
-    ok = ~np.isnan(sec) & ~np.isnan(val)
+    sec, val, ok, names, width, groups = _sectored(frame, ws, wd, value, by, n_sectors, calm)
     cls = np.searchsorted(np.asarray(breaks), val, side="right") - 1  # value < first break → −1
     labels = _bin_labels(breaks)
-    names = sector_labels(n_sectors)
-    width = 360.0 / n_sectors
-    groups = [(None, np.ones(len(frame), dtype=bool))] if not by else [
-        (g, (frame[by] == g).to_numpy()) for g in pd.unique(frame[by])]
     rows = []
     for g, m in groups:
         mm = m & ok
@@ -424,13 +429,7 @@ def percentile_rose(frame: pd.DataFrame, pollutant: str, percentiles=(25, 50, 75
     qs = [float(q) for q in percentiles]
     if any(not 0 <= q <= 100 for q in qs):
         raise InputError(f"percentiles={percentiles!r}; each must be within 0–100", column="percentiles")
-    sec = wind_sector(frame[wd], frame[ws], n_sectors, calm)
-    val = pd.to_numeric(frame[pollutant], errors="coerce").to_numpy(dtype=float)
-    ok = ~np.isnan(sec) & ~np.isnan(val)
-    names = sector_labels(n_sectors)
-    width = 360.0 / n_sectors
-    groups = [(None, np.ones(len(frame), dtype=bool))] if not by else [
-        (g, (frame[by] == g).to_numpy()) for g in pd.unique(frame[by])]
+    sec, val, ok, names, width, groups = _sectored(frame, ws, wd, pollutant, by, n_sectors, calm)
     rows = []
     for g, m in groups:
         for k in [*range(n_sectors), -1]:
@@ -487,13 +486,7 @@ def cpf(frame: pd.DataFrame, pollutant: str, percentile: float = CPF_PERCENTILE,
     check_columns(frame, (ws, wd, pollutant) + ((by,) if by else ()))
     if threshold is None and not 0 <= float(percentile) <= 100:
         raise InputError(f"percentile={percentile!r}; must be within 0–100", column="percentile")
-    sec = wind_sector(frame[wd], frame[ws], n_sectors, calm)
-    val = pd.to_numeric(frame[pollutant], errors="coerce").to_numpy(dtype=float)
-    ok = ~np.isnan(sec) & ~np.isnan(val)
-    names = sector_labels(n_sectors)
-    width = 360.0 / n_sectors
-    groups = [(None, np.ones(len(frame), dtype=bool))] if not by else [
-        (g, (frame[by] == g).to_numpy()) for g in pd.unique(frame[by])]
+    sec, val, ok, names, width, groups = _sectored(frame, ws, wd, pollutant, by, n_sectors, calm)
     rows = []
     for g, m in groups:
         mm = m & ok

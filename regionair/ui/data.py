@@ -19,13 +19,17 @@ def get_store() -> Store:
     return _store_at(str(resolve_store_path()))
 
 
-def store_version() -> int:
-    """Cache key: the store's data version (changes with measurements/model data, not with log rows)."""
-    return int(get_store().data_version)
+def store_version() -> tuple[str, int]:
+    """Cache key: the store's folder and data version (changes with measurements/model data, not log rows).
+
+    The folder is part of the key so that two stores in one process never share cached results.
+    """
+    store = get_store()
+    return str(store.root), int(store.data_version)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _hourly(version: int, start, end, stations: tuple[str, ...] | None, sources: tuple[str, ...] | None) -> pd.DataFrame:
+def _hourly(version: tuple, start, end, stations: tuple[str, ...] | None, sources: tuple[str, ...] | None) -> pd.DataFrame:
     return get_store().hourly(start, end, stations=list(stations) if stations else None,
                               sources=list(sources) if sources else None)
 
@@ -36,7 +40,7 @@ def hourly(start, end, stations=None, sources=None) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
-def _freshness(version: int) -> pd.DataFrame:
+def _freshness(version: tuple) -> pd.DataFrame:
     return get_store().latest_time(by="source")
 
 
@@ -54,7 +58,7 @@ def latest_time() -> pd.Timestamp | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _warnings(version: int, at, scheme: str, band: float, history_days: int) -> dict:
+def _warnings(version: tuple, at, scheme: str, band: float, history_days: int) -> dict:
     from ..analysis.warnings import warnings_report
 
     store = get_store()
@@ -70,7 +74,7 @@ def warnings(at, *, scheme: str = "national-2024-reconstructed", band: float = 1
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _now_tables(version: int, at, edition: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _now_tables(version: tuple, at, edition: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     from ..analysis.latest import station_latest, unit_kpis
 
     recent = get_store().hourly(at - pd.Timedelta(hours=47), at)
@@ -86,7 +90,7 @@ def now_tables(at, edition: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame, p
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _unit_results(version: int, start, end, edition: str, level: str) -> pd.DataFrame:
+def _unit_results(version: tuple, start, end, edition: str, level: str) -> pd.DataFrame:
     from .. import region
     from ..aqi import hourly_aqi
 
@@ -100,7 +104,7 @@ def _unit_results(version: int, start, end, edition: str, level: str) -> pd.Data
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _unit_daily(version: int, start, end, edition: str) -> pd.DataFrame:
+def _unit_daily(version: tuple, start, end, edition: str) -> pd.DataFrame:
     from ..aqi import daily_aqi
 
     units = _unit_results(version, start, end, edition, "jurisdiction")
