@@ -38,7 +38,8 @@ _KEY = "_regionair_user"
 
 
 def _t(key: str, lang: str | None = None, **kw) -> str:
-    lang = lang or st.session_state.get("lang") or "zh"
+    # the sidebar is drawn before the filters: on a first load the language is still only in the URL
+    lang = lang or st.session_state.get("lang") or st.query_params.get("lang") or "zh"
     zh, en = _TEXT[key]
     return (zh if lang == "zh" else en).format(**kw)
 
