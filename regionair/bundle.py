@@ -116,7 +116,7 @@ class ChartItem:
     """One chart of a page: its figure and the table behind it."""
 
     name: str
-    figure: go.Figure | None
+    figure: go.Figure | dict | None  # a dict is ``Figure.to_dict()`` (a cheap copy; rebuilt when rendered)
     table: pd.DataFrame
     title: str = ""
     units: dict[str, str] = field(default_factory=dict)
@@ -211,9 +211,10 @@ def build_bundle(items: Iterable[ChartItem], metadata: Mapping, *, images: bool 
             used.add(stem)
             entry = {"name": it.name, "title": it.title, "rows": len(it.table), "columns": [str(c) for c in it.table.columns]}
             if images and it.figure is not None:
+                fig = it.figure if isinstance(it.figure, go.Figure) else go.Figure(it.figure)
                 for fmt in FORMATS:
                     path = f"charts/{stem}.{fmt}"
-                    zf.writestr(path, render_image(it.figure, fmt))
+                    zf.writestr(path, render_image(fig, fmt))
                     entry[fmt] = path
             zf.writestr(f"data/{stem}.csv", to_csv_bytes(it.table))
             zf.writestr(f"data/{stem}.xlsx", to_xlsx_bytes(it.table, units=it.units or None))

@@ -6,6 +6,7 @@ Every builder takes the table behind the chart (so pages can offer it for downlo
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -109,6 +110,27 @@ def bars(df: pd.DataFrame, *, x: str, y: str, title: str, y_title: str, presenta
     return fig
 
 
+@functools.lru_cache(maxsize=8)
+def _outlines(units: tuple[str, ...], wkb: tuple[bytes, ...]) -> tuple[list, dict]:
+    """The map's static geometry, computed once per boundary set: per polygon row, its exterior rings as
+    one x/y array pair (NaN between rings — plotly draws them as separate filled shapes), and per unit a
+    label point inside it."""
+    import shapely
+    from shapely.ops import unary_union
+
+    geoms = shapely.from_wkb(list(wkb))
+    shapes = []
+    for g in geoms:
+        rings = [np.asarray(p.exterior.coords) for p in getattr(g, "geoms", [g])]
+        xy = np.concatenate([np.vstack([r, [[np.nan, np.nan]]]) for r in rings])[:-1]
+        shapes.append((xy[:, 0].copy(), xy[:, 1].copy()))
+    labels = {}
+    for unit in dict.fromkeys(units):
+        p = unary_union([g for u, g in zip(units, geoms, strict=True) if u == unit]).representative_point()
+        labels[unit] = (p.x, p.y)
+    return shapes, labels
+
+
 def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: str, lang: str = "zh",
                presentation: bool = False) -> go.Figure:
     """Offline region map: polygons filled by their unit's AQI category, stations as points.
@@ -118,30 +140,27 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
     bounds : GeoDataFrame of district polygons (``id``, ``unit`` = jurisdiction id, geometry, WGS84).
     units : per-jurisdiction table with ``id``, ``aqi``, ``name`` (KPI table).
     stations : latest station table with ``longitude latitude aqi station name primary_pollutants side``.
-    No tile server: drawn as filled scatter traces on a plain lon/lat plane with equal aspect.
+    No tile server: drawn as filled scatter traces on a plain lon/lat plane with equal aspect, one trace
+    per polygon row (its parts joined); the outlines are computed once per boundary set, since the map is
+    on the page every session opens first.
     """
     fig = go.Figure()
     aqi_by_unit = dict(zip(units["id"], units["aqi"], strict=False))
     name_by_unit = dict(zip(units["id"], units["name"], strict=False))
-    for _, row in bounds.iterrows():
-        geom = row.geometry
-        polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
-        aqi = aqi_by_unit.get(row["unit"], np.nan)
-        colour = category_colour(aqi) if not pd.isna(aqi) else "#E0E0E0"
-        label = name_by_unit.get(row["unit"], row.get("name", row["unit"]))
-        for k, poly in enumerate(polys):
-            xs, ys = poly.exterior.coords.xy
-            fig.add_trace(go.Scatter(
-                x=list(xs), y=list(ys), fill="toself", fillcolor=colour, opacity=0.55, mode="lines",
-                line=dict(color="#555", width=0.8), hoverinfo="text", showlegend=False,
-                text=f"{label} {row.get('name_' + lang, '')}<br>AQI {'' if pd.isna(aqi) else int(aqi)}",
-                name=f"{row['id']}-{k}"))
-    # unit names at the representative point of their (dissolved) polygons
-    dissolved = bounds.dissolve(by="unit")
-    for unit, row in dissolved.iterrows():
-        p = row.geometry.representative_point()
-        fig.add_trace(go.Scatter(x=[p.x], y=[p.y], mode="text", text=[name_by_unit.get(unit, row.get(f"name_{lang}", unit))], showlegend=False,
-                                 hoverinfo="skip", textfont=dict(size=11 if not presentation else 15, color="#333")))
+    shapes, labels = _outlines(tuple(bounds["unit"]), tuple(bounds.geometry.to_wkb()))
+    own = bounds[f"name_{lang}"] if f"name_{lang}" in bounds else bounds["id"]
+    for (xs, ys), unit, pid, pname in zip(shapes, bounds["unit"], bounds["id"], own, strict=True):
+        aqi = aqi_by_unit.get(unit, np.nan)
+        label = name_by_unit.get(unit, pname)
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, fill="toself", fillcolor=category_colour(aqi) if not pd.isna(aqi) else "#E0E0E0",
+            opacity=0.55, mode="lines", line=dict(color="#555", width=0.8), hoverinfo="text", showlegend=False,
+            text=f"{label} {pname if pname != label else ''}<br>AQI {'' if pd.isna(aqi) else int(aqi)}", name=str(pid)))
+    # unit names at a point inside each unit (one text trace)
+    fallback = dict(zip(bounds["unit"], own, strict=True))
+    fig.add_trace(go.Scatter(x=[xy[0] for xy in labels.values()], y=[xy[1] for xy in labels.values()], mode="text",
+                             text=[name_by_unit.get(u, fallback[u]) for u in labels], showlegend=False,
+                             hoverinfo="skip", textfont=dict(size=11 if not presentation else 15, color="#333")))
     if len(stations):
         for side, g in stations.groupby("side", sort=False):
             hover = [

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ..bundle import ChartItem, build_bundle, bundle_metadata, safe_name
+from ..bundle import ChartItem, build_bundle, bundle_metadata, safe_name, store_metadata
 
 _KEY = "_regionair_bundle_items"
 
@@ -34,9 +34,13 @@ def reset() -> None:
 
 
 def register(fig: go.Figure | None, table: pd.DataFrame, name: str, title: str = "") -> None:
-    """Remember a chart shown in this run (a copy: later changes to ``fig`` do not leak in)."""
+    """Remember a chart shown in this run (a copy: later changes to ``fig`` do not leak in).
+
+    The copy is ``fig.to_dict()``: ten times cheaper than ``go.Figure(fig)``, which re-validates every
+    trace on each run of every session; the bundle rebuilds the figure only when it is downloaded.
+    """
     items = st.session_state.setdefault(_KEY, [])
-    items.append(ChartItem(name=name, figure=go.Figure(fig) if fig is not None else None, table=table.copy(),
+    items.append(ChartItem(name=name, figure=fig.to_dict() if fig is not None else None, table=table.copy(),
                            title=title or (fig.layout.title.text if fig is not None and fig.layout.title else "") or ""))
 
 
@@ -55,10 +59,12 @@ def bundle_button(f, page: str, *, extra: dict | None = None, key: str | None = 
     filters = {"lang": f.lang, "period": f.period, "units": f.units, "stations": f.stations,
                "pollutant": f.pollutant, "resolution": f.resolution, "edition": f.edition,
                "query": {k: st.query_params.get_all(k) for k in st.query_params}}
-    meta = bundle_metadata(page=page, filters=filters, start=f.start, end=f.end, edition=f.edition,
-                           store=data.get_store(), extra=extra)
+    meta = bundle_metadata(page=page, filters=filters, start=f.start, end=f.end, edition=f.edition, extra=extra)
+    store = data.get_store()
     period = f"{f.start:%Y%m%d%H}-{f.end:%Y%m%d%H}" if f.start is not None else "all"
-    st.download_button(_t("bundle", f.lang), data=lambda: build_bundle(charts, meta),
+    # the store's versions and ingest times are read on click, not on every run (they cost ~10 % of a
+    # session's server time; bench/ANALYSIS.md, concurrency)
+    st.download_button(_t("bundle", f.lang), data=lambda: build_bundle(charts, {**meta, "data": store_metadata(store)}),
                        file_name=f"regionair_{safe_name(page)}_{period}_bundle.zip", mime="application/zip",
                        help=_t("bundle_help", f.lang), icon=":material/folder_zip:", on_click="ignore",
                        key=key or f"bundle_{page}")
