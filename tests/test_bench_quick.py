@@ -40,3 +40,27 @@ def test_quick_aqi_benchmark_runs(tmp_path):
     assert any(n.startswith("fused kernel") for n in names)
     assert any(n.startswith("python-aqi") for n in names)
     assert (out / "REPORT.md").read_text(encoding="utf-8").startswith("# RegionAir benchmark report")
+
+
+@pytest.mark.slow
+def test_protocol_session_receives_the_overview_map(tmp_path):
+    """bench/sessions.py speaks Streamlit's websocket protocol to a real `streamlit run app.py`: the overview
+    of the bundled sample sends its map (a plotly chart) and finishes, after the page's static files."""
+    import asyncio
+    import os
+
+    from bench.sessions import protocol_sessions, record_assets
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium not installed (make test installs it)")
+    env = {**os.environ, "REGIONAIR_STORE": str(tmp_path / "store")}
+    subprocess.run([sys.executable, "-m", "regionair", "ingest", "--source", "cnemc-archive", "--path",
+                    str(ROOT / "data" / "sample")], check=True, env=env, cwd=ROOT, capture_output=True)
+    with streamlit_server({"REGIONAIR_STORE": str(tmp_path / "store")}) as url:
+        assets = asyncio.run(record_assets(url, CHROMIUM, CHROMIUM_ARGS))
+        assert f"{url}/" in assets and any("/static/js/" in a for a in assets)
+        res = protocol_sessions(url, assets, 2)
+    for r in res:
+        assert 0 < r["assets"] < r["first_chart"] < r["finished"], r
+        assert r["bytes"] > 1_000_000 and r["messages"] > 10
