@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import standards as S
 from .errors import InputError
@@ -364,10 +365,39 @@ def hourly_aqi(frame: pd.DataFrame, *, edition: str = "auto", method: str = "cne
     return out
 
 
+def _labels(values) -> pa.Array:
+    """Arrow string table of labels, indexed by the kernel's integer codes."""
+    return pa.array([str(v) for v in values], pa.large_string())
+
+
+#: pandas' default string dtype (what assigning Python strings to a column gives).
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+_LABELS: dict[str, pa.Array] = {}
+
+
+def _label_column(table: str, codes: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """``labels[codes]`` as a string column, gathered in Arrow (no Python object per row)."""
+    from . import aqi_kernel as K
+
+    labels = _LABELS.get(table)
+    if labels is None:
+        labels = _LABELS[table] = _labels(
+            {"primary": K.PRIMARY_LABELS, "missing": K.MISSING_LABELS, "edition": S.EDITIONS,
+             "category": [""] + [c["name_zh"] for c in S.CATEGORIES]}[table]
+        )
+    if not len(codes):  # as the reference path: an empty column of objects
+        return np.empty(0, dtype=object)
+    return pd.array(labels.take(pa.array(codes)), dtype=_STR)
+
+
 def _hourly_fast(frame: pd.DataFrame, edition: str) -> pd.DataFrame | None:
     """``hourly_aqi(method="cnemc")`` through the fused kernel (:mod:`regionair.aqi_kernel`); identical
     output. None when the kernel is unavailable or a 2012 SO2 1-h value exceeds 800 µg/m³ (the 24-h
-    substitution of HJ 633-2012 Table 1 note 2 stays on the reference path)."""
+    substitution of HJ 633-2012 Table 1 note 2 stays on the reference path).
+
+    The label columns (primary pollutants, category, edition, missing) are gathered from small label
+    tables by the kernel's integer codes in Arrow, so no Python string is created per row; the input
+    columns are shared with the result, not copied (pandas copy-on-write)."""
     from . import aqi_kernel as K
 
     if not K.AVAILABLE:
@@ -377,18 +407,15 @@ def _hourly_fast(frame: pd.DataFrame, edition: str) -> pd.DataFrame | None:
     r = K.hourly_arrays(*vals, codes)
     if r["so2_fallback"].any():
         return None
-    out = frame.copy()
-    for j, code in enumerate(POLLUTANTS):
-        out[f"iaqi_{code}"] = r["iaqi"][j]
-    level = r["level"].astype(np.int64)
-    out["aqi"] = r["aqi"]
-    out["primary_pollutants"] = K.PRIMARY_LABELS[r["primary"]]
-    out["level"] = level
-    out["category"] = np.array([""] + [c["name_zh"] for c in S.CATEGORIES], dtype=object)[level]
-    out["edition"] = np.array(S.EDITIONS, dtype=object)[codes]
-    out["missing"] = K.MISSING_LABELS[r["missing"]]
-    out["complete"] = r["missing"] == 0
-    return out
+    cols: dict[str, object] = {f"iaqi_{code}": r["iaqi"][j] for j, code in enumerate(POLLUTANTS)}
+    cols["aqi"] = r["aqi"]
+    cols["primary_pollutants"] = _label_column("primary", r["primary"])
+    cols["level"] = r["level"].astype(np.int64)
+    cols["category"] = _label_column("category", r["level"])
+    cols["edition"] = _label_column("edition", codes)
+    cols["missing"] = _label_column("missing", r["missing"])
+    cols["complete"] = r["missing"] == 0
+    return frame.assign(**cols)
 
 
 def publication_aqi(result: pd.DataFrame) -> pd.Series:

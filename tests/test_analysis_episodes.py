@@ -100,3 +100,49 @@ def test_no_episode_and_bad_options():
         detect_episodes(_hourly(np.full(10, 50.0)), resolution="week")
     with pytest.raises(InputError, match="date"):
         detect_episodes(_hourly(np.full(10, 50.0)), resolution="day")
+
+
+def test_ties_and_row_order():
+    """Hand-built ties: the peak is the earliest of equal maxima (then the first row), units exceeding at
+    the same hour share a rank, tied primary pollutants are listed sorted, and shuffling rows changes nothing."""
+    t = pd.date_range("2022-01-01 01:00", periods=10, freq="h", tz=TZ)
+    a = [60, 120, 180, 180, 130, 110, 60, 60, 60, 60]
+    b = [60, 150, 170, 180, 180, 120, 60, 60, 60, 60]
+    c = [60, 60, 60, 101, 60, 60, 60, 60, 60, 60]
+    frame = pd.DataFrame({"station": np.repeat(["B", "A", "C"], 10), "time": np.tile(t, 3),
+                          "aqi": np.r_[b, a, c].astype(float)})
+    frame["primary_pollutants"] = np.where(frame["aqi"] > 100, "pm10", "")
+    frame.loc[(frame["station"] == "A") & (frame["aqi"] > 100), "primary_pollutants"] = "pm25"
+    frame.loc[(frame["station"] == "C") & (frame["aqi"] > 100), "primary_pollutants"] = "o3;pm25"
+    episodes, onsets = detect_episodes(frame, resolution="hour", min_duration=1)
+    ep = episodes.iloc[0]
+    assert len(episodes) == 1 and (ep["start"], ep["end"], ep["n_exceeding"]) == (t[1], t[5], 5)
+    # 180 at t[2] (A) and t[3] (A, B), t[4] (B): the earliest wins
+    assert (ep["peak_aqi"], ep["peak_unit"], ep["peak_time"]) == (180, "A", t[2])
+    # pm10 (B) 5 unit-hours, pm25 (A 5 + C 1) 6, o3 1
+    assert ep["primary_pollutants"] == "pm25"
+    # B and A both exceed first at t[1]: rank 1 each (listed by name), C at t[3]: rank 3
+    assert onsets[["unit", "rank"]].values.tolist() == [["A", 1], ["B", 1], ["C", 3]]
+    assert ep["units_affected"] == "B;A;C" and ep["n_units"] == 3  # first exceedance, then row order
+    assert onsets.set_index("unit").loc["B", "first_150"] == t[2] and pd.isna(onsets.set_index("unit").loc["C", "first_150"])
+    shuffled = detect_episodes(frame.sample(frac=1, random_state=3).sort_values("station", kind="stable"),
+                               resolution="hour", min_duration=1)
+    pd.testing.assert_frame_equal(shuffled.onsets, onsets)
+    pd.testing.assert_frame_equal(shuffled.episodes.drop(columns="units_affected"), episodes.drop(columns="units_affected"))
+    tie = frame.assign(primary_pollutants=np.where(frame["aqi"] > 100, np.where(frame["station"] == "B", "pm10", "o3"), ""))
+    tie.loc[(tie["station"] == "C"), "primary_pollutants"] = ""
+    assert detect_episodes(tie, resolution="hour", min_duration=1).episodes.iloc[0]["primary_pollutants"] == "o3;pm10"
+
+
+def test_episodes_per_unit_with_interleaved_groups():
+    t = pd.date_range("2022-01-01 01:00", periods=12, freq="h", tz=TZ)
+    rows = []
+    for k, tt in enumerate(t):  # rows ordered by time, units interleaved
+        rows.append({"station": "X", "time": tt, "aqi": 130.0 if 2 <= k <= 8 else 50.0})
+        rows.append({"station": "Y", "time": tt, "aqi": 160.0 if k in (0, 1, 5, 6, 7, 11) else 50.0})
+    frame = pd.DataFrame(rows).assign(primary_pollutants=lambda d: np.where(d["aqi"] > 50, "pm25", ""))
+    episodes, onsets = detect_episodes(frame, resolution="hour", by="station", max_gap=0, min_duration=2)
+    got = [(e.station, e.start, e.end, e.duration) for e in episodes.itertuples()]
+    assert got == [("Y", t[0], t[1], 2), ("X", t[2], t[8], 7), ("Y", t[5], t[7], 3)]
+    assert episodes["episode_id"].tolist() == [1, 2, 3] and onsets["episode_id"].tolist() == [1, 2, 3]
+    assert (onsets["rank"] == 1).all() and onsets["unit"].tolist() == ["Y", "X", "Y"]
