@@ -278,13 +278,26 @@ def bench_queries(ctx) -> None:
         "composite-index ranking, one year": lambda s: ranking(state["daily"], basis="HJ663-2013"),
     }
     years = "5 years" if not ctx.quick else "4 months"
+    # the very first query on a store: no derived area means yet (store.py, "Derived results"), so they are
+    # computed for every month and written; afterwards "cold" means a new Store with them on disk
+    shutil.rmtree(path / "derived", ignore_errors=True)
+    hourly_aqi(pd.DataFrame({"station": ["x"], "time": [end.tz_localize("Asia/Shanghai")],
+                             **{c: [1.0] for c in cols[2:]}}))  # load the compiled AQI kernel first
+    first_store = Store(path, create=False)
+    t0 = time.perf_counter()
+    episodes(first_store)
+    first = time.perf_counter() - t0
+    first_store.close()
+    ctx.figure("episode detection over the whole store (hourly units) — first call, derived area means written",
+               first * 1000, "ms", note=f"no derived files, new Store, {spec['stations']} stations × {years}")
     for name, q in queries.items():
         cold_store = Store(path, create=False)
         t0 = time.perf_counter()
         q(cold_store)
         cold = time.perf_counter() - t0
         warm = measure(lambda q=q, s=cold_store: q(s), repeat=3)
-        ctx.figure(f"{name} — cold", cold * 1000, "ms", note=f"new Store, {spec['stations']} stations × {years}")
+        ctx.figure(f"{name} — cold", cold * 1000, "ms",
+                   note=f"new Store (derived area means on disk), {spec['stations']} stations × {years}")
         ctx.figure(f"{name} — warm (recomputed)", warm["median"] * 1000, "ms",
                    stats={k: (v * 1000 if k != "runs" else v) for k, v in warm.items()},
                    target="≤ 100 ms", met=None if ctx.quick else warm["median"] <= 0.1)
