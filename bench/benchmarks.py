@@ -496,6 +496,80 @@ def _browser_figures(ctx, url: str, label: str, counts, *, target: bool) -> None
                    target="≤ 3 s" if target and n == 10 else "", met=(p95 <= 3) if target and n == 10 else None)
 
 
+async def _trace_session(url: str, path: Path) -> float:
+    """Load ``url`` once (warm-up), then again in a fresh context under Chrome tracing; the trace goes to ``path``."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            for trace in (False, True):
+                context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = await context.new_page()
+                if trace:
+                    await browser.start_tracing(page=page, path=str(path), categories=[
+                        "devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "toplevel"])
+                t0 = time.perf_counter()
+                await page.goto(url)
+                await page.wait_for_selector(".js-plotly-plot", timeout=90_000)
+                el = time.perf_counter() - t0
+                if trace:
+                    await browser.stop_tracing()
+                await context.close()
+            return el
+        finally:
+            await browser.close()
+
+
+def _trace_summary(path: Path, first_chart: float) -> list[str]:
+    """Busy time per browser thread and the largest renderer events of a Chrome trace."""
+    from collections import Counter
+
+    events = json.loads(path.read_text())["traceEvents"]
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events if e.get("name") == "thread_name"}
+    procs = {e["pid"]: e["args"]["name"] for e in events if e.get("name") == "process_name"}
+    busy, top = Counter(), Counter()
+    for e in events:
+        if e.get("ph") != "X":
+            continue
+        ms = e.get("tdur", e.get("dur", 0)) / 1e3
+        thread = threads.get((e.get("pid"), e.get("tid")), "?")
+        if e.get("name") == "ThreadControllerImpl::RunTask":
+            busy[f"{procs.get(e.get('pid'), '?')} / {thread}"] += ms
+        if thread == "CrRendererMain" and e.get("name") in (
+                "v8.evaluateModule", "FunctionCall", "MessagePort::Accept", "ProxyMain::BeginMainFrame",
+                "UpdateLayoutTree", "Layout", "Paint", "EvaluateScript", "v8.compile", "ParseHTML"):
+            url = ((e.get("args") or {}).get("data") or {}).get("url", "")
+            top[f"{e['name']} {url.rsplit('/', 1)[-1]}".strip()] += ms
+    lines = [f"One overview session in Chromium, first chart after {first_chart:.2f} s (Chrome trace).",
+             "", "CPU time per thread (top-level tasks; ms):"]
+    lines += [f"  {v:8.0f}  {k}" for k, v in busy.most_common(8)]
+    lines += ["", "Largest renderer main-thread activities (inclusive; ms; FunctionCall react-dom = React "
+              "rendering the messages, v8.evaluateModule = first run of a JS module such as the plotly bundle):"]
+    lines += [f"  {v:8.0f}  {k}" for k, v in top.most_common(12)]
+    return lines
+
+
+def _spy_summary(raw: Path, seconds: float) -> list[str]:
+    """Inclusive share of the functions in a py-spy ``--gil`` raw profile (only samples holding the GIL)."""
+    from collections import Counter
+
+    total, incl = 0, Counter()
+    for line in raw.read_text().splitlines():
+        stack, n = line.rsplit(" ", 1)
+        total += int(n)
+        for frame in set(stack.split(";")[1:]):
+            incl[frame] += int(n)
+    keep = [(k, v) for k, v in incl.most_common(400)
+            if any(s in k for s in ("regionair/", "pages/", "app.py", "plotly", "streamlit/elements", "pandas/core/frame",
+                                     "starlette", "uvicorn", "script_runner.py:", "forward_msg", "protobuf"))]
+    lines = [f"Dashboard server under 10 simultaneous overview sessions (protocol client, first visit): py-spy --gil, "
+             f"{total} samples ≈ {total / 200:.2f} s holding the GIL over {seconds:.1f} s.", "",
+             "Inclusive share of GIL time (%):"]
+    lines += [f"  {100 * v / max(total, 1):5.1f}  {k}" for k, v in keep[:40]]
+    return lines
+
+
 def bench_concurrency(ctx) -> None:
     """Overview loaded by 1/5/10 simultaneous sessions: in Chromium (the issue's measure), the same for a
     one-line Streamlit page (the floor of any Streamlit + plotly page with the browsers on these 2 cores),
@@ -532,6 +606,26 @@ def bench_concurrency(ctx) -> None:
                            target="≤ 3 s" if n == 10 else "", met=(p95 <= 3) if n == 10 and not ctx.quick else None,
                            note=f"{len(files)} HTTP requests ({res[0]['bytes'] / 1e6:.1f} MB) + websocket; "
                                 f"server CPU {cpu:.2f} s per session")
+        if not ctx.quick:
+            out = Path(__file__).parent / "profiles"
+            out.mkdir(exist_ok=True)
+            trace = Path(ctx.workdir) / "overview_trace.json"
+            lines = _trace_summary(trace, asyncio.run(_trace_session(url, trace)))
+            spy = shutil.which("py-spy") or str(Path(PY).with_name("py-spy"))
+            if Path(spy).exists():
+                raw = Path(ctx.workdir) / "server_spy.txt"
+                rec = subprocess.Popen([spy, "record", "-p", str(proc.pid), "-o", str(raw), "-f", "raw", "-r", "200",
+                                        "--gil"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(1)
+                t0 = time.perf_counter()
+                protocol_sessions(url, assets, 10)
+                el = time.perf_counter() - t0
+                rec.send_signal(2)
+                rec.wait(30)
+                if raw.exists():
+                    lines += ["", *_spy_summary(raw, el)]
+            (out / "concurrency.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            ctx.note("browser trace and server profile of overview sessions: bench/profiles/concurrency.txt")
     # the floor: the same measurement for a page that shows one line of text and a 3-point plotly chart
     with _server(store, "bench/floor_app.py") as (url, _proc):
         asyncio.run(_load_sessions(url, 1))

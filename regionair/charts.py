@@ -163,10 +163,10 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
                              hoverinfo="skip", textfont=dict(size=11 if not presentation else 15, color="#333")))
     if len(stations):
         for side, g in stations.groupby("side", sort=False):
-            hover = [
-                f"{r.station} {r.name}<br>AQI {'' if pd.isna(r.aqi) else int(r.aqi)} {r.category}<br>"
-                f"{t('primary', lang)}: {primary_label(r.primary_pollutants, lang)}"
-                for r in g.itertuples()
+            hover = [  # zip over the five columns: itertuples() on the wide latest table was 13 % of a session
+                f"{code} {name}<br>AQI {'' if pd.isna(a) else int(a)} {cat}<br>{t('primary', lang)}: {primary_label(pp, lang)}"
+                for code, name, a, cat, pp in zip(g["station"], g["name"], g["aqi"], g["category"],
+                                                  g["primary_pollutants"], strict=True)
             ]
             fig.add_trace(go.Scatter(
                 x=g["longitude"], y=g["latitude"], mode="markers", name=t("side_local" if side == "地方" else "side_corps", lang),
