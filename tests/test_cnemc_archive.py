@@ -148,3 +148,64 @@ def test_negative_values_become_missing_with_warning():
     with pytest.warns(UserWarning, match="negative"):
         f = parse_archive(f"{HEAD}\n{row}\n".encode(), "n.csv")
     assert np.isnan(f.pm10.iloc[0]) and f.pm25.iloc[0] == 9
+
+
+# ---- reading only some stations (the regional ingest filters while reading)
+def _real_rows() -> bytes:
+    return CNEMC_2022_01_01.read_bytes()
+
+
+def _codes(data: bytes) -> list[str]:
+    return sorted({line.split(b",")[1].decode() for line in data.splitlines()[1:] if line.strip()})
+
+
+def test_reading_some_stations_equals_reading_all_then_filtering(tmp_path):
+    from bench import synthetic
+
+    real = _real_rows()
+    keep = _codes(real)[::3]  # 1490A, 1493A, … : a subset of the real stations, quoted primary labels included
+    full = parse_archive(real, "real.csv")
+    want = full[full["station"].isin(keep)].reset_index(drop=True)
+    got = parse_archive(real, "real.csv", stations=keep)
+    assert set(got["station"]) == set(keep) and len(got) == len(want) > 100
+    pd.testing.assert_frame_equal(got, want)
+    # a national-size hour (1,900 stations): the region's stations among SYNTHETIC others
+    synthetic.write_archive(tmp_path, 1900, "2025-01-01 01:00", "2025-01-01 01:00")
+    data = next(tmp_path.rglob("*.csv")).read_bytes()
+    region_codes = ["1490A", "1496A", "4168A", "9999Z"]  # 9999Z is in no file: simply absent
+    full = parse_archive(data, "n.csv")
+    want = full[full["station"].isin(region_codes)].reset_index(drop=True)
+    assert len(want) == 3
+    pd.testing.assert_frame_equal(parse_archive(data, "n.csv", stations=region_codes), want)
+    # duplicated rows of a kept station: the last one still wins
+    lines = real.decode().splitlines()
+    dup = "\n".join([*lines, lines[1].replace(",216,", ",217,", 1)]).encode()
+    got = parse_archive(dup, "d.csv", stations=[lines[1].split(",")[1]])
+    full = parse_archive(dup, "d.csv")
+    pd.testing.assert_frame_equal(got, full[full["station"] == lines[1].split(",")[1]].reset_index(drop=True))
+
+
+def test_reading_some_stations_still_detects_a_truncated_file_with_its_real_line():
+    lines = _real_rows().decode().splitlines()
+    lines[-1] = lines[-1][:40]  # cut inside the last row, a station we do not read
+    data = "\n".join(lines).encode()
+    keep = [lines[1].split(",")[1]]
+    assert lines[-1].split(",")[1] not in keep
+    with pytest.raises(InputError) as e:
+        parse_archive(data, "trunc.csv", stations=keep)
+    assert e.value.line == len(lines) and "truncated" in str(e.value)
+
+
+def test_reading_some_stations_reports_bad_values_in_their_rows_at_the_real_line():
+    lines = _real_rows().decode().splitlines()
+    code = lines[40].split(",")[1]
+    parts = lines[40].split(",")
+    parts[10] = "abc"  # pm2_5 of a station we read
+    lines[40] = ",".join(parts)
+    with pytest.raises(InputError) as e:
+        parse_archive("\n".join(lines).encode(), "bad.csv", stations=[code])
+    assert e.value.line == 41 and e.value.column == "pm2_5"
+    # a bad value in a row of a station not read does not stop the others (it is never parsed)
+    other = next(c for c in _codes(_real_rows()) if c != code)
+    got = parse_archive("\n".join(lines).encode(), "bad.csv", stations=[other])
+    assert set(got["station"]) == {other} and len(got) > 0

@@ -117,13 +117,69 @@ def _decode(data: bytes, name: str) -> str:
         ) from None
 
 
-def parse_archive(data: bytes, name: str = "<bytes>") -> pd.DataFrame:
+def select_rows(data: bytes, stations: Iterable[str]) -> bytes:
+    """The header, every row whose ``stationcode`` is one of ``stations``, and the last row (so that a
+    truncated file is still detected) — the bytes to parse for a regional read.
+
+    Vectorised over the bytes: newlines and commas outside double quotes locate each row's
+    ``stationcode`` field, whose bytes are compared with the wanted codes all at once (≈ 0.3 ms for a
+    1,900-station file). Rows whose field cannot be located (too few fields) are kept, so that the
+    parser reports them. When the header has no ``stationcode`` the whole file is returned.
+    """
+    nl = data.find(b"\n")
+    if nl < 0:
+        return data
+    header = [h.strip().lower() for h in data[:nl].decode("utf-8", "replace").lstrip("\ufeff").split(",")]
+    if "stationcode" not in header:
+        return data
+    k = header.index("stationcode")
+    codes = sorted({c.strip().encode("utf-8") for c in stations if c and c.strip()})
+    a = np.frombuffer(data, dtype=np.uint8)
+    quote = a == 34
+    if quote.any():
+        outside = (np.cumsum(quote, dtype=np.int32) & 1) == 0
+        newlines, commas = np.flatnonzero((a == 10) & outside), np.flatnonzero((a == 44) & outside)
+    else:
+        newlines, commas = np.flatnonzero(a == 10), np.flatnonzero(a == 44)
+    starts = newlines + 1  # each row starts after a newline; the first one ends the header
+    ends = np.append(newlines[1:], a.size)
+    keep = starts < ends
+    starts, ends = starts[keep], ends[keep]
+    if starts.size == 0 or not codes:
+        return data[: nl + 1]
+    i = np.searchsorted(commas, starts)  # first comma of each row
+    first = np.where(k == 0, starts, commas[np.minimum(i + k - 1, commas.size - 1)] + 1) if commas.size else starts
+    last = commas[np.minimum(i + k, commas.size - 1)] if commas.size else ends
+    located = (i + k < commas.size) & (last < ends) & ((k == 0) | (i + k - 1 < commas.size))
+    # strip quotes around the code
+    q0 = a[np.minimum(first, a.size - 1)] == 34
+    first = first + q0
+    last = last - (q0 & (a[np.maximum(last - 1, 0)] == 34))
+    width = max(len(c) for c in codes)
+    length = last - first
+    fits = located & (length > 0) & (length <= width)
+    idx = first[:, None] + np.arange(width)[None, :]
+    cells = a[np.minimum(idx, a.size - 1)].copy()
+    cells[np.arange(width)[None, :] >= length[:, None]] = 0
+    wanted = np.array(codes, dtype=f"S{width}")
+    match = fits & np.isin(cells.view(f"S{width}").ravel(), wanted)
+    take = match | ~located
+    take[-1] = True  # the last row shows a truncated file
+    rows = [data[s:e] for s, e in zip(starts[take].tolist(), ends[take].tolist(), strict=True)]
+    return data[: nl + 1] + b"\n".join(r.rstrip(b"\r\n") for r in rows) + b"\n"
+
+
+def parse_archive(data: bytes, name: str = "<bytes>", stations: Iterable[str] | None = None) -> pd.DataFrame:
     """Parse one archive CSV (bytes) into the canonical hourly frame.
 
     Parameters
     ----------
     data : bytes — the file content (UTF-8, optional BOM).
     name : str — file name or URL, used in messages.
+    stations : iterable of str, optional — keep only these station codes (e.g. the region's 23 of
+        ~1,900). Only their rows (and the last row, which shows a truncated file) are parsed, so a
+        regional read is several times faster; rows of other stations are not checked. Any error
+        is reported from a parse of the whole file, with its real line numbers.
 
     Returns
     -------
@@ -135,6 +191,17 @@ def parse_archive(data: bytes, name: str = "<bytes>") -> pd.DataFrame:
         Not UTF-8, wrong header, a truncated or over-long row, an unparseable ``timepoint`` or
         ``stationcode``, or text in a numeric field — naming the file, line and column.
     """
+    if stations is not None:
+        keep = frozenset({stations} if isinstance(stations, str) else stations)
+        try:
+            frame = _parse(select_rows(data, keep), name)
+        except InputError:
+            frame = _parse(data, name)  # the message names the line and column in the real file
+        return frame[frame["station"].isin(keep)].reset_index(drop=True)
+    return _parse(data, name)
+
+
+def _parse(data: bytes, name: str) -> pd.DataFrame:
     text = _decode(data, name)
     if not text.strip():
         raise InputError("empty file; expected the CNEMC archive header " + ",".join(HEADER[:4]) + ",…", path=name, line=1)

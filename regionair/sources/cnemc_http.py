@@ -226,15 +226,13 @@ def fetch_archive_hours(
             yield HourResult(hour, None, f"download failed: {exc}", url)
             continue
         try:
-            frame = parse_archive(body, url)
+            frame = parse_archive(body, url, stations=keep)
         except InputError as exc:
             client.evict(key)
             if on_error == "raise":
                 raise SourceError(f"{url}: the archive file does not parse: {exc}", url=url) from exc
             yield HourResult(hour, None, f"unreadable file: {exc}", url)
             continue
-        if keep is not None:
-            frame = frame[frame["station"].isin(keep)].reset_index(drop=True)
         if len(frame):
             other = frame["time"] != hour
             if other.any():
@@ -348,10 +346,7 @@ def read_local_archive(path, *, stations: Iterable[str] | None = None) -> pd.Dat
     keep = None if stations is None else ({stations} if isinstance(stations, str) else set(stations))
     frames = []
     for name, data in iter_local_archive(path):
-        frame = parse_archive(data, name)
-        if keep is not None:
-            frame = frame[frame["station"].isin(keep)]
-        frames.append(frame)
+        frames.append(parse_archive(data, name, stations=keep))
     if not frames:
         raise InputError("no archive .csv files found", path=path)
     out = pd.concat(frames, ignore_index=True)
