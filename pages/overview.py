@@ -13,8 +13,8 @@ _BADGE = {1: "green", 2: "yellow", 3: "orange", 4: "red", 5: "violet", 6: "viole
 f = ui.page("page_overview")
 lang = f.lang
 at = f.anchor
-hourly, kpis, latest = ui.data.now_tables(at, f.edition)
-if hourly.empty:
+kpis, latest = ui.data.now_tables(at, f.edition)
+if latest.empty:
     ui.no_data(f)
     st.stop()
 kpis = kpis[kpis["station"].isin(f.units)].rename(columns={"station": "id"})

@@ -74,18 +74,19 @@ def warnings(at, *, scheme: str = "national-2024-reconstructed", band: float = 1
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _now_tables(version: tuple, at, edition: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _now_tables(version: tuple, at, edition: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     from ..analysis.latest import station_latest, unit_kpis
 
     recent = get_store().hourly(at - pd.Timedelta(hours=47), at)
     if recent.empty:
-        return recent, recent, recent
-    return recent, unit_kpis(recent, at=at, edition=edition), station_latest(recent, at=at, edition=edition)
+        return recent, recent
+    return unit_kpis(recent, at=at, edition=edition), station_latest(recent, at=at, edition=edition)
 
 
-def now_tables(at, edition: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(last 48 h of hourly data, KPI per jurisdiction, latest per station) at ``at`` — computed once per
-    store version and hour for all sessions (the overview and hourly pages open with these)."""
+def now_tables(at, edition: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(KPI per jurisdiction, latest per station) at ``at``, from the last 48 h — computed once per store
+    version and hour for all sessions (the overview opens with these). The 48 h of rows are not
+    returned: every session would pay for copying them out of the cache."""
     return _now_tables(store_version(), at, edition)
 
 
