@@ -180,8 +180,10 @@ def test_reading_some_stations_equals_reading_all_then_filtering(tmp_path):
     # duplicated rows of a kept station: the last one still wins
     lines = real.decode().splitlines()
     dup = "\n".join([*lines, lines[1].replace(",216,", ",217,", 1)]).encode()
-    got = parse_archive(dup, "d.csv", stations=[lines[1].split(",")[1]])
-    full = parse_archive(dup, "d.csv")
+    with pytest.warns(UserWarning, match="1 duplicate station row"):
+        got = parse_archive(dup, "d.csv", stations=[lines[1].split(",")[1]])
+    with pytest.warns(UserWarning, match="1 duplicate station row"):
+        full = parse_archive(dup, "d.csv")
     pd.testing.assert_frame_equal(got, full[full["station"] == lines[1].split(",")[1]].reset_index(drop=True))
 
 
