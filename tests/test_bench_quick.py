@@ -28,17 +28,23 @@ def test_synthetic_data_are_labelled_and_realistic(tmp_path):
 
 
 @pytest.mark.slow
-def test_quick_aqi_benchmark_runs(tmp_path):
+def test_quick_benchmarks_run(tmp_path):
+    """`python -m bench --quick` (every benchmark, small SYNTHETIC inputs, about 75 s here) works end to end."""
+    from bench.benchmarks import BENCHMARKS
+
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "aqi", "--workdir", str(tmp_path), "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "bench", "--quick", "--workdir", str(tmp_path), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert {f["bench"] for f in doc["figures"]} == set(BENCHMARKS)
     names = [f["name"] for f in doc["figures"]]
     assert any(n.startswith("fused kernel") for n in names)
     assert any(n.startswith("python-aqi") for n in names)
+    assert any(n.startswith("server side, first visit") for n in names)
+    assert all(f["value"] == f["value"] and f["value"] > 0 for f in doc["figures"] if f["unit"] in ("s", "ms"))
     assert (out / "REPORT.md").read_text(encoding="utf-8").startswith("# RegionAir benchmark report")
 
 
