@@ -57,7 +57,7 @@ with right:
         if len(empty):
             st.caption(f"{t('no_station', lang)}: " + ("、" if lang == "zh" else ", ").join(empty[name_col]))
 
-st.subheader(t("kpi_title", lang))
+st.subheader(t("kpi_table", lang))
 show = kpis[["id", name_col, "side", "time", "aqi", "category", "primary_pollutants", "aqi_change", "day_aqi", "n_stations"]]
 show = show.assign(primary_pollutants=show["primary_pollutants"].map(lambda c: primary_label(c, lang)))
 st.dataframe(show, hide_index=True, column_config={

@@ -73,6 +73,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # overview
     "map_title": ("区域空气质量（最新时次）", "Regional air quality (latest hour)"),
     "kpi_title": ("各行政单元", "By jurisdiction"),
+    "kpi_table": ("各行政单元明细（最新时次、较上小时、今日累计）", "Jurisdictions in detail (latest hour, change, today so far)"),
     "aqi": ("AQI", "AQI"),
     "category": ("类别", "Category"),
     "primary": ("首要污染物", "Primary pollutant"),
