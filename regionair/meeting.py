@@ -33,7 +33,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .errors import InputError
-from .nomenclature import POLLUTANTS, PROVENANCE_COLUMNS, TZ
+from .nomenclature import POLLUTANTS, PROVENANCE_COLUMNS, TZ, beijing_time
 
 SNAPSHOTS = "meeting_snapshots"
 MINUTES = "meeting_minutes"
@@ -70,16 +70,6 @@ CAUTION = {
           "so the change is not the effect of the measure by itself.",
 }
 _HOUR = pd.Timedelta(hours=1)
-
-
-def _bj(t, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(t)
-    except (ValueError, TypeError):
-        raise InputError(f"{name}={t!r} is not a time (ISO 8601, e.g. 2022-01-03T12:00)", column=name) from None
-    if ts is pd.NaT:
-        raise InputError(f"{name} is missing", column=name)
-    return ts.tz_localize(TZ) if ts.tzinfo is None else ts.tz_convert(TZ)
 
 
 def _new_id() -> str:
@@ -160,13 +150,13 @@ def create_snapshot(store, *, cutoff, start, units: Sequence[str], edition: str 
     _check_edition(edition)
     if lang not in ("zh", "en"):
         raise InputError(f"lang={lang!r}; valid: 'zh', 'en'", column="lang")
-    t1, t0 = _bj(cutoff, "cutoff"), _bj(start, "start")
+    t1, t0 = beijing_time(cutoff, "cutoff"), beijing_time(start, "start")
     if t0 > t1:
         raise InputError(f"start={t0} is after the cut-off {t1}", column="start")
     units = [str(u) for u in units]
     if not units:
         raise InputError("units is empty; name at least one jurisdiction", column="units")
-    frozen = _bj(frozen_at, "frozen_at") if frozen_at is not None else pd.Timestamp.now(tz=TZ)
+    frozen = beijing_time(frozen_at, "frozen_at") if frozen_at is not None else pd.Timestamp.now(tz=TZ)
     snap = store.snapshot()
     s = MeetingSnapshot(id=_new_id(), cutoff=t1, start=t0, frozen_at=frozen, units=tuple(units), edition=edition,
                         lang=lang, title=title, store_version=snap.version, data_version=snap.data_version,
@@ -203,8 +193,8 @@ def load_snapshot(store, snapshot_id: str) -> MeetingSnapshot:
                          "or pick one from the list of saved snapshots", column="snapshot")
     r = hit.iloc[-1]
     return MeetingSnapshot(
-        id=str(r["snapshot_id"]), cutoff=_bj(r["cutoff"], "cutoff"), start=_bj(r["start"], "start"),
-        frozen_at=_bj(r["frozen_at"], "frozen_at"), units=tuple(json.loads(r["units"])), edition=str(r["edition"]),
+        id=str(r["snapshot_id"]), cutoff=beijing_time(r["cutoff"], "cutoff"), start=beijing_time(r["start"], "start"),
+        frozen_at=beijing_time(r["frozen_at"], "frozen_at"), units=tuple(json.loads(r["units"])), edition=str(r["edition"]),
         lang=str(r["lang"]), title=str(r["title"] or ""), store_version=int(r["store_version"]),
         data_version=int(r["data_version"]), filters=json.loads(r["filters"] or "{}"))
 
@@ -223,7 +213,7 @@ def snapshot_hourly(store, snap: MeetingSnapshot, *, start=None, lookback_hours:
     -------
     DataFrame — canonical hourly frame (as :meth:`Store.hourly`), times in [start − lookback, cutoff].
     """
-    t0 = (_bj(start, "start") if start is not None else snap.start) - lookback_hours * _HOUR
+    t0 = (beijing_time(start, "start") if start is not None else snap.start) - lookback_hours * _HOUR
     meta = ["ingested_at", "revision"]
     cur = store.hourly(t0, snap.cutoff, columns=[*PROVENANCE_COLUMNS, *meta])
     keep = cur[cur["ingested_at"] <= snap.frozen_at]
@@ -357,7 +347,7 @@ def add_measure(store, *, jurisdiction: str, start, end, kind: str, unit: str, d
         raise InputError(f"jurisdiction={jurisdiction!r}; valid: {', '.join(sorted(ids))}", column="jurisdiction")
     if kind not in MEASURE_TYPES:
         raise InputError(f"kind={kind!r}; valid: {', '.join(MEASURE_TYPES)}", column="kind")
-    t0, t1 = _bj(start, "start"), _bj(end, "end")
+    t0, t1 = beijing_time(start, "start"), beijing_time(end, "end")
     if t1 < t0:
         raise InputError(f"end={t1} is before start={t0}", column="end")
     mid = f"cm-{_new_id()}"
@@ -384,11 +374,11 @@ def measures(store, *, jurisdictions: Iterable[str] | None = None, start=None, e
     if jurisdictions is not None:
         df = df[df["jurisdiction"].isin(list(jurisdictions))]
     if start is not None:
-        df = df[df["end"] >= _bj(start, "start")]
+        df = df[df["end"] >= beijing_time(start, "start")]
     if end is not None:
-        df = df[df["start"] <= _bj(end, "end")]
+        df = df[df["start"] <= beijing_time(end, "end")]
     if recorded_before is not None and "recorded_at" in df:
-        df = df[pd.to_datetime(df["recorded_at"], utc=True) <= _bj(recorded_before, "recorded_before")]
+        df = df[pd.to_datetime(df["recorded_at"], utc=True) <= beijing_time(recorded_before, "recorded_before")]
     return df[cols].sort_values(["start", "jurisdiction"], kind="stable").reset_index(drop=True)
 
 
@@ -420,7 +410,7 @@ def before_after(unit_hourly: pd.DataFrame, jurisdiction: str, start, end, *,
     that lacks night hours is not compared with one that has them. Weather is not accounted for.
     """
     d = unit_hourly[unit_hourly["station"] == jurisdiction]
-    t0, t1 = _bj(start, "start"), _bj(end, "end")
+    t0, t1 = beijing_time(start, "start"), beijing_time(end, "end")
     if len(d):
         t1 = min(t1, d["time"].max())
     length = t1 - t0 + _HOUR

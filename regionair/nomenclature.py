@@ -31,6 +31,26 @@ import zoneinfo
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 TZ_NAME = "Asia/Shanghai"
 
+
+def beijing_time(value, name: str = "time"):
+    """``value`` (ISO string, datetime, date or Timestamp) as a Beijing-time ``pandas.Timestamp``.
+
+    A naive value is taken as Beijing time; an aware one is converted. Raises
+    :class:`~regionair.errors.InputError` naming ``name`` when the value is not a time or is missing.
+    """
+    import pandas as pd
+
+    from .errors import InputError
+
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}={value!r} is not a time; give ISO 8601 such as 2022-01-03T12:00 "
+                         "(without an offset = Beijing time)", column=name) from None
+    if ts is pd.NaT:
+        raise InputError(f"{name} is missing", column=name)
+    return ts.tz_localize(TZ) if ts.tzinfo is None else ts.tz_convert(TZ)
+
 #: The six basic pollutants of HJ 633, in the order CNEMC lists them on its platform.
 POLLUTANTS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "co", "o3")
 

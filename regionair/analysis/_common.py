@@ -28,12 +28,6 @@ def check_columns(frame: pd.DataFrame, cols, what: str = "frame") -> None:
         raise InputError(f"{what} lacks column(s) {', '.join(missing)}; present: {list(frame.columns)}")
 
 
-def as_beijing(t) -> pd.Timestamp:
-    """A timestamp in Beijing time (naive input is taken as Beijing time)."""
-    t = pd.Timestamp(t)
-    return t.tz_localize(TZ) if t.tzinfo is None else t.tz_convert(TZ)
-
-
 def to_beijing(s: pd.Series) -> pd.Series:
     s = pd.to_datetime(s)
     return s.dt.tz_localize(TZ) if s.dt.tz is None else s.dt.tz_convert(TZ)

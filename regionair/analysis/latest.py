@@ -13,8 +13,8 @@ import pandas as pd
 
 from .. import aqi, region
 from ..averaging import moving_means
-from ..nomenclature import POLLUTANTS
-from ._common import as_beijing, check_choice, check_columns, hours_between, unit_catalogue
+from ..nomenclature import POLLUTANTS, beijing_time
+from ._common import check_choice, check_columns, hours_between, unit_catalogue
 
 LEVELS = ("jurisdiction", "side", "region")
 _HOUR = pd.Timedelta(hours=1)
@@ -56,7 +56,7 @@ def unit_hourly(hourly: pd.DataFrame, level: str = "jurisdiction", edition: str 
 
 
 def _at(hourly: pd.DataFrame, at) -> pd.Timestamp:
-    return as_beijing(at) if at is not None else as_beijing(hourly["time"].max())
+    return beijing_time(at, "at") if at is not None else beijing_time(hourly["time"].max())
 
 
 def _recent(hourly: pd.DataFrame, at: pd.Timestamp, keep_from: pd.Timestamp | None = None) -> pd.DataFrame:

@@ -35,7 +35,7 @@ import pandas as pd
 from .. import standards as S
 from ..aqi import daily_aqi, edition_for, hourly_aqi, iaqi, natural_day
 from ..errors import InputError
-from ..nomenclature import POLLUTANTS, TZ
+from ..nomenclature import POLLUTANTS, TZ, beijing_time
 
 #: IAQI category boundaries watched by the near-threshold flags (良/轻度, 轻度/中度, 中度/重度, 重度/严重).
 FLAG_BOUNDARIES: tuple[int, ...] = (100, 150, 200, 300)
@@ -54,18 +54,13 @@ _HOUR = pd.Timedelta(hours=1)
 # ------------------------------------------------------------------------------------------------
 
 
-def _as_time(t) -> pd.Timestamp:
-    t = pd.Timestamp(t)
-    return t.tz_localize(TZ) if t.tzinfo is None else t.tz_convert(TZ)
-
-
 def resolve_at(hourly: pd.DataFrame, at=None) -> pd.Timestamp:
     """Decision time: ``at`` floored to the hour (Beijing), or the latest stamp in ``hourly``."""
     if at is None:
         if hourly.empty:
             raise InputError("no hourly data: cannot pick a default time; pass at=")
-        return _as_time(pd.to_datetime(hourly["time"]).max())
-    return _as_time(at).floor("h")
+        return beijing_time(pd.to_datetime(hourly["time"]).max())
+    return beijing_time(at, "at").floor("h")
 
 
 def unit_frames(hourly: pd.DataFrame, scopes=SCOPES, catalogue: pd.DataFrame | None = None) -> pd.DataFrame:

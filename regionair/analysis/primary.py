@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .. import aqi
-from ._common import as_beijing, check_choice, check_columns, explode_codes, to_beijing
+from ..nomenclature import beijing_time
+from ._common import check_choice, check_columns, explode_codes, to_beijing
 
 FREQS = (None, "M", "Q", "Y")
 UNITS = ("hour", "day")
@@ -182,7 +183,7 @@ def primary_through_episode(result_unit_hourly: pd.DataFrame, start, end, by: st
     """
     check_columns(result_unit_hourly, (by, "time", "aqi", "primary_pollutants"), "result")
     t = to_beijing(result_unit_hourly["time"])
-    win = result_unit_hourly.loc[(t >= as_beijing(start)) & (t <= as_beijing(end))].reset_index(drop=True)
+    win = result_unit_hourly.loc[(t >= beijing_time(start, "start")) & (t <= beijing_time(end, "end"))].reset_index(drop=True)
     prim = win["primary_pollutants"].fillna("").astype(str)
     prim = prim.where(prim != "", np.where(win["aqi"].notna(), "none", "missing"))
     codes = prim.str.split(";").explode()

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..nomenclature import beijing_time
 from ..warning_schemes import DEFAULT_SCHEME, Scheme, level_met, load_scheme
 from . import near_threshold as nt
 from .forecast import critical_days, forecast_daily
@@ -140,7 +141,7 @@ def forecast_levels(timeline: pd.DataFrame, rolling: pd.DataFrame, at, scheme: s
     ``uncertain_note``.
     """
     sch = load_scheme(scheme)
-    at = nt._as_time(at)
+    at = beijing_time(at, "at")
     rows = []
     for j, g in timeline.groupby("jurisdiction", sort=False):
         s = sch.for_jurisdiction(str(j))
@@ -177,7 +178,7 @@ def active_warnings(timeline: pd.DataFrame, at, scheme: str | Scheme = DEFAULT_S
     within the forecast horizon), ``uncertain``, ``uncertain_note``.
     """
     sch = load_scheme(scheme)
-    at = nt._as_time(at)
+    at = beijing_time(at, "at")
     rows = []
     for j, g in timeline.groupby("jurisdiction", sort=False):
         s = sch.for_jurisdiction(str(j))
@@ -232,7 +233,7 @@ def regional_lifting(rolling: pd.DataFrame, at, *, below: float = 150, hours: in
 
         neighbours = neighbour_pairs()
     pref = prefectures() if prefecture is None else prefecture
-    at = nt._as_time(at)
+    at = beijing_time(at, "at")
     adj: dict[str, set] = {}
     for a, b in zip(neighbours["a"], neighbours["b"], strict=True):
         adj.setdefault(a, set()).add(b)

@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from regionair.errors import InputError, NotPublished, SourceError
-from regionair.nomenclature import TZ
+from regionair.nomenclature import TZ, beijing_time
 
 from .http import HttpClient
 
@@ -91,13 +91,7 @@ def resolve_base_url(base: str | None = None) -> str:
 
 
 def _beijing_hour(value, what: str = "hour") -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{what} {value!r} is not a time ({exc})", column=what) from None
-    if ts is pd.NaT:
-        raise InputError(f"{what} is missing (NaT)", column=what)
-    ts = ts.tz_localize(TZ) if ts.tzinfo is None else ts.tz_convert(TZ)
+    ts = beijing_time(value, what)
     if ts != ts.floor("h"):
         raise InputError(
             f"{what} {ts.isoformat()} is not on the hour; archive files are hourly (Beijing hour-ending stamps)",
@@ -209,7 +203,7 @@ def fetch_archive_hours(
         raise InputError(f"on_error must be 'raise' or 'gap', got {on_error!r}", column="on_error")
     hours = beijing_hours(start, end)
     keep = None if stations is None else ({stations} if isinstance(stations, str) else set(stations))
-    now_ts = pd.Timestamp.now(tz=TZ) if now is None else _as_beijing(now)
+    now_ts = pd.Timestamp.now(tz=TZ) if now is None else beijing_time(now, "now")
     for hour in hours:
         url = archive_url(hour, base_url)
         key = archive_cache_key(hour)
@@ -242,11 +236,6 @@ def fetch_archive_hours(
                     stacklevel=2,
                 )
         yield HourResult(hour, frame, None, url)
-
-
-def _as_beijing(value) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize(TZ) if ts.tzinfo is None else ts.tz_convert(TZ)
 
 
 def _skip(name: str) -> bool:
