@@ -1003,22 +1003,10 @@ def to_html(b: Briefing) -> str:
              f"<title>{e(b.title)}</title><style>{_CSS}</style></head><body class=\"lang-{b.lang}\">"]
     for blk in blocks(b):
         kind = blk[0]
-        if kind == "issuer":
-            parts.append(f'<p class="issuer">{e(blk[1])}</p>')
-        elif kind == "number":
-            parts.append(f'<p class="number">{e(blk[1])}</p>')
-        elif kind == "title":
-            parts.append(f'<h1 class="title">{e(blk[1])}</h1>')
-        elif kind == "subtitle":
-            parts.append(f'<p class="subtitle">{e(blk[1])}</p>')
-        elif kind == "note":
-            parts.append(f'<p class="note">{e(blk[1])}</p>')
-        elif kind == "h1":
-            parts.append(f"<h2>{e(blk[1])}</h2>")
-        elif kind == "p":
-            parts.append(f'<p class="body">{e(blk[1])}</p>')
-        elif kind == "date":
-            parts.append(f'<p class="date">{e(blk[1])}</p>')
+        if kind in _HTML_TEXT:
+            tag, cls = _HTML_TEXT[kind]
+            attr = f' class="{cls}"' if cls else ""
+            parts.append(f"<{tag}{attr}>{e(blk[1])}</{tag}>")
         elif kind == "table":
             tb: Table = blk[1]
             head = "".join(f"<th>{e(h)}</th>" for h in tb.header)
@@ -1032,6 +1020,12 @@ def to_html(b: Briefing) -> str:
                          f'src="data:image/png;base64,{data}"><figcaption>{e(blk[2])}</figcaption></figure>')
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+#: HTML element and class of each text block of :func:`blocks`.
+_HTML_TEXT = {"issuer": ("p", "issuer"), "number": ("p", "number"), "title": ("h1", "title"),
+              "subtitle": ("p", "subtitle"), "note": ("p", "note"), "h1": ("h2", ""), "p": ("p", "body"),
+              "date": ("p", "date")}
 
 
 def chromium_path() -> str:
