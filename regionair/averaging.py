@@ -102,6 +102,13 @@ def moving_means(frame: pd.DataFrame, *, data_thresh: int | None = None) -> pd.D
     return pd.DataFrame(out, index=frame.index)
 
 
+
+def _max_or_nan(grid: np.ndarray) -> np.ndarray:
+    """Maximum over the last axis (hours of a day); NaN where every hour is NaN (no warning)."""
+    m = np.where(np.isnan(grid), -np.inf, grid).max(axis=-1)
+    return np.where(np.isinf(m), np.nan, m)
+
+
 def daily_means(frame: pd.DataFrame) -> pd.DataFrame:
     """Daily indicators per station and natural day, with validity.
 
@@ -136,16 +143,14 @@ def daily_means(frame: pd.DataFrame) -> pd.DataFrame:
     o3 = g.fill(frame["o3"].to_numpy(dtype="float64", na_value=np.nan))
     o3d = o3.reshape(len(g.stations), n_days, 24)
     cnt = (~np.isnan(o3d)).sum(axis=2)
-    o3max = np.nanmax(np.where(np.isnan(o3d), -np.inf, o3d), axis=2)
-    o3max = np.where(np.isinf(o3max), np.nan, o3max)
+    o3max = _max_or_nan(o3d)
     limit_1h = S.LIMITS["GB3095-2012"]["II"]["o3"]["1h"]
     cols["o3"] = np.where((cnt >= S.MIN_HOURS_DAILY) | (o3max > limit_1h), o3max, np.nan)
     cols["n_o3"] = cnt
     m8, _ = _moving(o3, 8, S.MIN_HOURS_8H)
     m8d = m8.reshape(len(g.stations), n_days, 24)[:, :, S.MDA8_FIRST_HOUR - 1 :]
     n8 = (~np.isnan(m8d)).sum(axis=2)
-    mda8 = np.nanmax(np.where(np.isnan(m8d), -np.inf, m8d), axis=2)
-    mda8 = np.where(np.isinf(mda8), np.nan, mda8)
+    mda8 = _max_or_nan(m8d)
     limit_8h = S.LIMITS["GB3095-2012"]["II"]["o3"]["8h"]
     cols["o3_8h"] = np.where((n8 >= S.MIN_8H_FOR_MDA8) | (mda8 > limit_8h), mda8, np.nan)
     cols["n_o3_8h"] = n8
