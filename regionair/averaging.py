@@ -102,7 +102,6 @@ def moving_means(frame: pd.DataFrame, *, data_thresh: int | None = None) -> pd.D
     return pd.DataFrame(out, index=frame.index)
 
 
-
 def _max_or_nan(grid: np.ndarray) -> np.ndarray:
     """Maximum over the last axis (hours of a day); NaN where every hour is NaN (no warning)."""
     m = np.where(np.isnan(grid), -np.inf, grid).max(axis=-1)
