@@ -45,11 +45,16 @@ def beijing_time(value, name: str = "time"):
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name}={value!r} is not a time; give ISO 8601 such as 2022-01-03T12:00 "
-                         "(without an offset = Beijing time)", column=name) from None
+        raise InputError(f"{name}={value!r} is not a time; give ISO 8601 such as 2022-01-03T12:00 or "
+                         "2022-01-03 (without an offset = Beijing time)", column=name) from None
     if ts is pd.NaT:
         raise InputError(f"{name} is missing", column=name)
     return ts.tz_localize(TZ) if ts.tzinfo is None else ts.tz_convert(TZ)
+
+
+def beijing_date(value, name: str = "date"):
+    """``value`` as a Beijing natural day (``datetime.date``); errors as :func:`beijing_time`."""
+    return beijing_time(value, name).date()
 
 #: The six basic pollutants of HJ 633, in the order CNEMC lists them on its platform.
 POLLUTANTS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "co", "o3")

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from regionair.errors import InputError, SourceError
-from regionair.nomenclature import TZ, TZ_NAME
+from regionair.nomenclature import TZ, TZ_NAME, beijing_date
 
 from .http import HttpClient
 
@@ -148,16 +148,6 @@ def _coord(x: float) -> str:
     return f"{x:.4f}".rstrip("0").rstrip(".")
 
 
-def _date(value, what: str) -> Date:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} {value!r} is not a date (yyyy-mm-dd)", column=what) from None
-    if ts is pd.NaT:
-        raise InputError(f"{what} is missing", column=what)
-    return ts.date()
-
-
 def _time_params(past_days, forecast_days, start_date, end_date, *, max_forecast: int,
                  require_dates: bool = False) -> dict:
     if start_date is not None or end_date is not None or require_dates:
@@ -166,7 +156,7 @@ def _time_params(past_days, forecast_days, start_date, end_date, *, max_forecast
         if past_days is not None or forecast_days is not None:
             raise InputError("use either start_date/end_date or past_days/forecast_days, not both",
                              column="past_days")
-        d0, d1 = _date(start_date, "start_date"), _date(end_date, "end_date")
+        d0, d1 = beijing_date(start_date, "start_date"), beijing_date(end_date, "end_date")
         if d1 < d0:
             raise InputError(f"end_date {d1} is before start_date {d0}", column="end_date")
         return {"start_date": d0.isoformat(), "end_date": d1.isoformat()}

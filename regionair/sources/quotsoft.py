@@ -34,14 +34,13 @@ import re
 import warnings
 import zipfile
 from collections.abc import Iterable
-from datetime import date as Date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from regionair.errors import InputError, NotPublished, SourceError
-from regionair.nomenclature import POLLUTANTS, TZ
+from regionair.nomenclature import POLLUTANTS, TZ, beijing_date
 
 from .http import HttpClient
 
@@ -123,20 +122,6 @@ class QuotsoftWarning(UserWarning):
 # --------------------------------------------------------------------------- URLs
 
 
-def _as_date(value, what: str = "date") -> Date:
-    if isinstance(value, str) and re.fullmatch(r"\d{8}", value.strip()):
-        value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{what} {value!r} is not a date ({exc})", column=what) from None
-    if ts is pd.NaT:
-        raise InputError(f"{what} is missing", column=what)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert(TZ)
-    return ts.date()
-
-
 def resolve_base_url(base: str | None = None) -> str:
     """Argument, else ``$REGIONAIR_QUOTSOFT_BASE_URL``, else :data:`DEFAULT_BASE_URL`."""
     return (base or os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL).rstrip("/")
@@ -161,7 +146,7 @@ def daily_url(date, kind: str = "sites", base_url: str | None = None) -> str:
     """
     if kind not in ("sites", "cities"):
         raise InputError(f"kind must be 'sites' or 'cities', got {kind!r}", column="kind")
-    d = _as_date(date)
+    d = beijing_date(date)
     return f"{resolve_base_url(base_url)}/china_{kind}_{d:%Y%m%d}.csv"
 
 
@@ -557,7 +542,7 @@ def get_quotsoft(
     """
     if on_error not in ("raise", "gap"):
         raise InputError(f"on_error must be 'raise' or 'gap', got {on_error!r}", column="on_error")
-    d0, d1 = _as_date(start_date, "start_date"), _as_date(end_date, "end_date")
+    d0, d1 = beijing_date(start_date, "start_date"), beijing_date(end_date, "end_date")
     if d1 < d0:
         raise InputError(f"end_date {d1} is before start_date {d0}", column="end_date")
     now_ts = pd.Timestamp.now(tz=TZ) if now is None else pd.Timestamp(now)
