@@ -124,9 +124,9 @@ def _parse_selected(files, stations):
     of the chunk is parsed on its own, so the error names its file, line and column (the same when
     the pass warns, e.g. of a negative value).
     """
-    from .sources.cnemc_archive import parse_archive, select_rows
+    from .sources.cnemc_archive import parse_archive, select_rows, station_set
 
-    keep = frozenset({stations} if isinstance(stations, str) else stations)
+    keep = station_set(stations)
     chunk: list[tuple[str, bytes, str, bytes]] = []
 
     def parse_chunk():

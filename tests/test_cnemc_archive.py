@@ -211,3 +211,27 @@ def test_reading_some_stations_reports_bad_values_in_their_rows_at_the_real_line
     other = next(c for c in _codes(_real_rows()) if c != code)
     got = parse_archive("\n".join(lines).encode(), "bad.csv", stations=[other])
     assert set(got["station"]) == {other} and len(got) > 0
+
+
+def test_a_carriage_return_inside_a_row_is_named_not_split():
+    """pandas ends a row at a lone \\r and pads both halves; found by the fuzz tests (it raised KeyError)."""
+    lines = _lines()[:4]
+    data = "\n".join(lines).encode()
+    i = data.index(b",so2_24h")
+    with pytest.raises(InputError) as e:
+        parse_archive(data[:i] + b"\r" + data[i:], "cr.csv")
+    assert e.value.line == 1 and "carriage return" in str(e.value)
+    j = data.index(b"\n", data.index(b"\n") + 1) + 30  # inside the second data row
+    with pytest.raises(InputError) as e:
+        parse_archive(data[:j] + b"\r" + data[j:], "cr.csv")
+    assert e.value.line == 3
+    assert len(parse_archive(data.replace(b"\n", b"\r\n"), "crlf.csv")) == 3  # CRLF files are fine
+
+
+def test_header_is_read_as_checked():
+    """A blank before the BOM used to pass the header check but hide ``timepoint`` from the reader."""
+    data = "\n".join(_lines()[:3]).encode()
+    got = parse_archive(b" \xef\xbb\xbf" + data, "bom.csv")
+    pd.testing.assert_frame_equal(got, parse_archive(data, "bom.csv"))
+    # and an empty result has the same columns as a full one
+    assert list(parse_archive(data[: data.index(b"\n") + 1], "h.csv").columns) == list(got.columns)

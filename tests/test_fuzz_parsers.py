@@ -245,6 +245,29 @@ def test_archive_mutated(case, data):
         pass
 
 
+@FUZZ
+@given(archive_files(), st.data())
+def test_archive_reading_some_stations_agrees_with_reading_all(case, data):
+    """Whenever the whole (possibly mutated) file parses, reading only some stations gives exactly its rows
+    of those stations — quoted, blank-padded and odd codes included."""
+    COUNTS["cnemc_archive_selected"] += 1
+    rows, newline, bom, enc = case
+    raw = bytearray(encode(build_archive(rows), enc, bom, newline))
+    for _ in range(data.draw(st.integers(0, 3))):
+        if len(raw) < 2:
+            break
+        i = data.draw(st.integers(0, len(raw) - 1))
+        raw[i:i] = data.draw(st.sampled_from([b",", b'"', b"\n", b" ", b"\r"]))
+    keep = data.draw(st.lists(st.sampled_from(STATIONS + ["1492A"]), max_size=4))
+    try:
+        full = _quiet(parse_archive, bytes(raw), "sel.csv")
+    except InputError:
+        return
+    got = _quiet(parse_archive, bytes(raw), "sel.csv", stations=keep)
+    want = full[full["station"].isin({k.strip() for k in keep})].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want)
+
+
 # --------------------------------------------------------------------------- quotsoft
 
 QTYPES = ["AQI", "PM2.5", "PM2.5_24h", "PM10", "PM10_24h", "SO2", "NO2", "O3", "O3_24h", "O3_8h", "O3_8h_24h",

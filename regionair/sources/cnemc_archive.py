@@ -25,6 +25,7 @@ reconciliation; RegionAir recomputes them from the 1-h values.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -117,14 +118,30 @@ def _decode(data: bytes, name: str) -> str:
         ) from None
 
 
+def _delimiters(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the newlines and of the commas outside double quotes in the bytes ``a`` (the quoted
+    ``primarypollutant`` may hold commas)."""
+    quote = a == 34
+    if not quote.any():
+        return np.flatnonzero(a == 10), np.flatnonzero(a == 44)
+    outside = (np.cumsum(quote, dtype=np.int32) & 1) == 0  # after an even number of quotes
+    return np.flatnonzero((a == 10) & outside), np.flatnonzero((a == 44) & outside)
+
+
+def station_set(stations: str | Iterable[str]) -> frozenset[str]:
+    """Station codes as the parser compares them (one code or many; blanks around a code ignored)."""
+    return frozenset(c.strip() for c in ([stations] if isinstance(stations, str) else stations) if c and c.strip())
+
+
 def select_rows(data: bytes, stations: Iterable[str]) -> bytes:
     """The header, every row whose ``stationcode`` is one of ``stations``, and the last row (so that a
     truncated file is still detected) — the bytes to parse for a regional read.
 
-    Vectorised over the bytes: newlines and commas outside double quotes locate each row's
-    ``stationcode`` field, whose bytes are compared with the wanted codes all at once (≈ 0.3 ms for a
-    1,900-station file). Rows whose field cannot be located (too few fields) are kept, so that the
-    parser reports them. When the header has no ``stationcode`` the whole file is returned.
+    Vectorised over the bytes: the delimiters locate each row's ``stationcode`` field, whose bytes are
+    compared with the wanted codes all at once (≈ 0.5 ms for a 1,900-station file). Rows whose field
+    cannot be located (too few fields) or has quotes or blanks around it are kept: the parser reports
+    or strips them, and the caller filters on the parsed ``station`` exactly. Without a
+    ``stationcode`` column or any comma the whole file is returned, for the parser to report.
     """
     nl = data.find(b"\n")
     if nl < 0:
@@ -132,41 +149,33 @@ def select_rows(data: bytes, stations: Iterable[str]) -> bytes:
     header = [h.strip().lower() for h in data[:nl].decode("utf-8", "replace").lstrip("\ufeff").split(",")]
     if "stationcode" not in header:
         return data
+    codes = sorted(c.encode("utf-8") for c in station_set(stations))
     k = header.index("stationcode")
-    codes = sorted({c.strip().encode("utf-8") for c in stations if c and c.strip()})
     a = np.frombuffer(data, dtype=np.uint8)
-    quote = a == 34
-    if quote.any():
-        outside = (np.cumsum(quote, dtype=np.int32) & 1) == 0
-        newlines, commas = np.flatnonzero((a == 10) & outside), np.flatnonzero((a == 44) & outside)
-    else:
-        newlines, commas = np.flatnonzero(a == 10), np.flatnonzero(a == 44)
-    starts = newlines + 1  # each row starts after a newline; the first one ends the header
-    ends = np.append(newlines[1:], a.size)
-    keep = starts < ends
-    starts, ends = starts[keep], ends[keep]
-    if starts.size == 0 or not codes:
+    newlines, commas = _delimiters(a)
+    starts, ends = newlines + 1, np.append(newlines[1:], a.size)  # rows after the header's newline
+    starts, ends = starts[starts < ends], ends[starts < ends]
+    if not codes or starts.size == 0:
         return data[: nl + 1]
-    i = np.searchsorted(commas, starts)  # first comma of each row
-    first = np.where(k == 0, starts, commas[np.minimum(i + k - 1, commas.size - 1)] + 1) if commas.size else starts
-    last = commas[np.minimum(i + k, commas.size - 1)] if commas.size else ends
-    located = (i + k < commas.size) & (last < ends) & ((k == 0) | (i + k - 1 < commas.size))
-    # strip quotes around the code
-    q0 = a[np.minimum(first, a.size - 1)] == 34
-    first = first + q0
-    last = last - (q0 & (a[np.maximum(last - 1, 0)] == 34))
+    if commas.size == 0:
+        return data
+    i = np.searchsorted(commas, starts)  # each row's first comma
+    after = np.minimum(i + k, commas.size - 1)  # the comma that ends the field
+    located = (i + k < commas.size) & (commas[after] < ends)
+    first = starts if k == 0 else commas[np.maximum(after - 1, 0)] + 1
+    last = commas[after]
+    # a field with quotes or blanks around the code is left to the parser (which strips them)
+    edges = np.stack([a[np.minimum(first, a.size - 1)], a[np.maximum(last - 1, 0)]])
+    padded = np.isin(edges, (9, 32, 34)).any(axis=0)
     width = max(len(c) for c in codes)
     length = last - first
-    fits = located & (length > 0) & (length <= width)
-    idx = first[:, None] + np.arange(width)[None, :]
-    cells = a[np.minimum(idx, a.size - 1)].copy()
-    cells[np.arange(width)[None, :] >= length[:, None]] = 0
-    wanted = np.array(codes, dtype=f"S{width}")
-    match = fits & np.isin(cells.view(f"S{width}").ravel(), wanted)
-    take = match | ~located
+    cells = a[np.minimum(first[:, None] + np.arange(width), a.size - 1)]
+    cells = np.where(np.arange(width) < length[:, None], cells, 0).astype(np.uint8)
+    match = (length > 0) & (length <= width) & np.isin(cells.view(f"S{width}").ravel(), np.array(codes, dtype=f"S{width}"))
+    take = ~located | padded | match
     take[-1] = True  # the last row shows a truncated file
-    rows = [data[s:e] for s, e in zip(starts[take].tolist(), ends[take].tolist(), strict=True)]
-    return data[: nl + 1] + b"\n".join(r.rstrip(b"\r\n") for r in rows) + b"\n"
+    rows = [data[s:e].rstrip(b"\r\n") for s, e in zip(starts[take].tolist(), ends[take].tolist(), strict=True)]
+    return data[: nl + 1] + b"\n".join(rows) + b"\n"
 
 
 def parse_archive(data: bytes, name: str = "<bytes>", stations: Iterable[str] | None = None) -> pd.DataFrame:
@@ -177,9 +186,9 @@ def parse_archive(data: bytes, name: str = "<bytes>", stations: Iterable[str] | 
     data : bytes — the file content (UTF-8, optional BOM).
     name : str — file name or URL, used in messages.
     stations : iterable of str, optional — keep only these station codes (e.g. the region's 23 of
-        ~1,900). Only their rows (and the last row, which shows a truncated file) are parsed, so a
-        regional read is several times faster; rows of other stations are not checked. Any error
-        is reported from a parse of the whole file, with its real line numbers.
+        ~1,900). Only their rows and the file's last row (which shows a truncated file) are parsed
+        (:func:`select_rows`), so a regional read is several times faster; the other rows are not
+        checked. An error is reported from a parse of the whole file, with its real line numbers.
 
     Returns
     -------
@@ -192,7 +201,7 @@ def parse_archive(data: bytes, name: str = "<bytes>", stations: Iterable[str] | 
         ``stationcode``, or text in a numeric field — naming the file, line and column.
     """
     if stations is not None:
-        keep = frozenset({stations} if isinstance(stations, str) else stations)
+        keep = station_set(stations)
         try:
             frame = _parse(select_rows(data, keep), name)
         except InputError:
@@ -205,14 +214,20 @@ def _parse(data: bytes, name: str) -> pd.DataFrame:
     text = _decode(data, name)
     if not text.strip():
         raise InputError("empty file; expected the CNEMC archive header " + ",".join(HEADER[:4]) + ",…", path=name, line=1)
-    first = text.split("\n", 1)[0].strip().lstrip("\ufeff")
-    header = [h.strip().lower() for h in first.split(",")]
+    text = text.replace("\r\n", "\n")
+    stray = text.find("\r")
+    if stray >= 0:  # pandas would end a row there and pad it silently
+        raise InputError("a carriage return (\\r) inside a row; rows end with \\n or \\r\\n — download the file again",
+                         path=name, line=text.count("\n", 0, stray) + 1)
+    first, _, rest = text.partition("\n")
+    header = [h.strip().lower() for h in first.strip().lstrip("\ufeff").split(",")]
     missing = [h for h in HEADER if h not in header]
     if missing:
         raise InputError(
             f"header lacks {', '.join(missing)}; expected the CNEMC archive header: {','.join(HEADER)}",
             path=name, line=1,
         )
+    text = ",".join(header) + "\n" + rest  # the readers below see exactly the header checked here
     bad_row = _first_misfit_row(text, len(header))
     if bad_row is not None:
         line, n = bad_row
@@ -240,23 +255,17 @@ def _first_misfit_row(text: str, n_fields: int) -> tuple[int, int] | None:
     """(1-based line, field count) of the first non-blank row whose field count differs from the header's.
 
     pandas silently pads a short row, so fields are counted here: commas outside double quotes per
-    line, vectorised over the bytes (the quoted ``primarypollutant`` may hold commas).
+    line, vectorised over the bytes (:func:`_delimiters`).
     """
     a = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     if a.size == 0:
         return None
-    quote = a == 34
-    if quote.any():  # after an odd number of quotes: inside a quoted field
-        inside = (np.cumsum(quote, dtype=np.int32) & 1).astype(bool)
-        newline, comma = (a == 10) & ~inside, (a == 44) & ~inside
-    else:
-        newline, comma = a == 10, a == 44
-    nl = np.flatnonzero(newline)
-    starts = np.concatenate([[0], nl + 1])
-    ends = np.concatenate([nl, [a.size]])
+    newlines, commas = _delimiters(a)
+    starts = np.concatenate([[0], newlines + 1])
+    ends = np.concatenate([newlines, [a.size]])
     keep = starts < a.size  # a trailing newline opens no line
     starts, ends = starts[keep], ends[keep]
-    fields = np.add.reduceat(comma.astype(np.int32), starts) + 1
+    fields = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
     fields[ends == starts] = 0
     length = ends - starts - ((ends > starts) & (a[np.maximum(ends - 1, 0)] == 13))
     short = np.flatnonzero((length > 0) & (fields != n_fields))
@@ -296,12 +305,16 @@ def _numeric_columns(text: str, name: str) -> dict[str, tuple[np.ndarray, np.nda
     return {c: (values[c], none) for c in NUMERIC}
 
 
+@functools.lru_cache(maxsize=1)
+def _schema() -> pd.DataFrame:
+    """The columns and dtypes of a parsed file, with no rows (taken from parsing one empty row, so that
+    an empty result can never differ from a non-empty one)."""
+    row = ",".join(["2022-01-01T01:00:00", "0000A"] + [""] * (len(HEADER) - 2))
+    return _parse(f"{','.join(HEADER)}\n{row}\n".encode(), "<schema>").iloc[:0]
+
+
 def _empty() -> pd.DataFrame:
-    cols = {"station": pd.Series(dtype=str), "time": pd.Series(dtype=f"datetime64[ns, {TZ.key}]")}
-    for p in ("pm25", "pm10", "so2", "no2", "co", "o3"):
-        cols[p] = pd.Series(dtype="float64")
-    cols["source"] = pd.Series(dtype=str)
-    return pd.DataFrame(cols)
+    return _schema().copy()
 
 
 def _numeric(raw: pd.DataFrame, col: str, name: str) -> tuple[np.ndarray, np.ndarray]:
