@@ -131,9 +131,10 @@ def _parse_selected(files, stations):
 
     def parse_chunk():
         names, digests = [c[0] for c in chunk], [c[2] for c in chunk]
-        head = chunk[0][3].split(b"\n", 1)[0]
-        if all(c[3].split(b"\n", 1)[0] == head for c in chunk):
-            body = b"".join(c[3].split(b"\n", 1)[1] if b"\n" in c[3] else b"" for c in chunk)
+        parts = [selected.partition(b"\n") for *_, selected in chunk]  # (header, newline, rows)
+        head = parts[0][0]
+        if all(p[0] == head for p in parts):
+            body = b"".join(p[2] if p[2].endswith(b"\n") or not p[2] else p[2] + b"\n" for p in parts)
             try:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
