@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from regionair.report import chromium_path  # the browser the PDF output uses
+
 from . import synthetic
 from .run import ROOT, measure
 
@@ -437,11 +439,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 
 
+async def _launch(p):
+    """Headless Chromium for a benchmark (``p`` is Playwright's async API object)."""
+    return await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+
 async def _load_sessions(url: str, n: int, timeout_ms: int = 60_000) -> list[float]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = await _launch(p)
         try:
             async def one():
                 context = await browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -501,7 +508,7 @@ async def _trace_session(url: str, path: Path) -> float:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = await _launch(p)
         try:
             for trace in (False, True):
                 context = await browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -550,6 +557,10 @@ def _trace_summary(path: Path, first_chart: float) -> list[str]:
     return lines
 
 
+#: py-spy samples per second in the server profile.
+SPY_RATE = 200
+
+
 def _spy_summary(raw: Path, seconds: float) -> list[str]:
     """Inclusive share of the functions in a py-spy ``--gil`` raw profile (only samples holding the GIL)."""
     from collections import Counter
@@ -564,7 +575,7 @@ def _spy_summary(raw: Path, seconds: float) -> list[str]:
             if any(s in k for s in ("regionair/", "pages/", "app.py", "plotly", "streamlit/elements", "pandas/core/frame",
                                      "starlette", "uvicorn", "script_runner.py:", "forward_msg", "protobuf"))]
     lines = [f"Dashboard server under 10 simultaneous overview sessions (protocol client, first visit): py-spy --gil, "
-             f"{total} samples ≈ {total / 200:.2f} s holding the GIL over {seconds:.1f} s.", "",
+             f"{total} samples ≈ {total / SPY_RATE:.2f} s holding the GIL over {seconds:.1f} s.", "",
              "Inclusive share of GIL time (%):"]
     lines += [f"  {100 * v / max(total, 1):5.1f}  {k}" for k, v in keep[:40]]
     return lines
@@ -591,7 +602,7 @@ def bench_concurrency(ctx) -> None:
         ctx.figure(f"CPU per browser session at {n} sessions: dashboard server", (s1 - s0) / n, "s")
 
         # the server's part without browsers: the same static files and websocket protocol
-        assets = asyncio.run(record_assets(url, "/usr/bin/chromium", CHROMIUM_ARGS))
+        assets = asyncio.run(record_assets(url, chromium_path(), CHROMIUM_ARGS))
         returning = [a for a in assets if "/static/" not in a]  # hashed assets: Cache-Control immutable
         protocol_sessions(url, returning, 2)  # warm
         for kind, files in (("first visit", assets), ("returning visitor", returning)):
@@ -614,7 +625,7 @@ def bench_concurrency(ctx) -> None:
             spy = shutil.which("py-spy") or str(Path(PY).with_name("py-spy"))
             if Path(spy).exists():
                 raw = Path(ctx.workdir) / "server_spy.txt"
-                rec = subprocess.Popen([spy, "record", "-p", str(proc.pid), "-o", str(raw), "-f", "raw", "-r", "200",
+                rec = subprocess.Popen([spy, "record", "-p", str(proc.pid), "-o", str(raw), "-f", "raw", "-r", str(SPY_RATE),
                                         "--gil"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(1)
                 t0 = time.perf_counter()
@@ -639,7 +650,7 @@ def bench_memory(ctx) -> None:
 
     async def visit(url):
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = await _launch(p)
             try:
                 page = await (await browser.new_context(viewport={"width": 1400, "height": 1000})).new_page()
                 for period in ("72h", "year"):

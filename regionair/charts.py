@@ -155,7 +155,7 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
         fig.add_trace(go.Scatter(
             x=xs, y=ys, fill="toself", fillcolor=category_colour(aqi) if not pd.isna(aqi) else "#E0E0E0",
             opacity=0.55, mode="lines", line=dict(color="#555", width=0.8), hoverinfo="text", showlegend=False,
-            text=f"{label} {pname if pname != label else ''}<br>AQI {'' if pd.isna(aqi) else int(aqi)}", name=str(pid)))
+            text=f"{' '.join(dict.fromkeys([label, pname]))}<br>AQI {'' if pd.isna(aqi) else int(aqi)}", name=str(pid)))
     # unit names at a point inside each unit (one text trace)
     fallback = dict(zip(bounds["unit"], own, strict=True))
     fig.add_trace(go.Scatter(x=[xy[0] for xy in labels.values()], y=[xy[1] for xy in labels.values()], mode="text",
@@ -163,7 +163,7 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
                              hoverinfo="skip", textfont=dict(size=11 if not presentation else 15, color="#333")))
     if len(stations):
         for side, g in stations.groupby("side", sort=False):
-            hover = [  # zip over the five columns: itertuples() on the wide latest table was 13 % of a session
+            hover = [
                 f"{code} {name}<br>AQI {'' if pd.isna(a) else int(a)} {cat}<br>{t('primary', lang)}: {primary_label(pp, lang)}"
                 for code, name, a, cat, pp in zip(g["station"], g["name"], g["aqi"], g["category"],
                                                   g["primary_pollutants"], strict=True)
