@@ -11,6 +11,7 @@ JavaScript, React rendering, plotly drawing), which on a real deployment runs on
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import urllib.request
@@ -73,7 +74,7 @@ def protocol_session(url: str, assets: list[str], *, query: str = "", timeout: f
             out["messages"] += 1
             kind = fm.WhichOneof("type")
             if (kind == "delta" and fm.delta.WhichOneof("type") == "new_element"
-                    and fm.delta.new_element.WhichOneof("type") == "plotly_chart" and out["first_chart"] != out["first_chart"]):
+                    and fm.delta.new_element.WhichOneof("type") == "plotly_chart" and math.isnan(out["first_chart"])):
                 out["first_chart"] = time.perf_counter() - t0
             elif kind == "script_finished":
                 out["finished"] = time.perf_counter() - t0
