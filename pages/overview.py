@@ -5,7 +5,7 @@ import streamlit as st
 
 from regionair import charts, region, ui
 from regionair.aqi import category
-from regionair.i18n import primary_label, t
+from regionair.i18n import TEXT, primary_label, t
 
 # Streamlit's named background colours nearest to the AQI category colours (for text badges).
 _BADGE = {1: "green", 2: "yellow", 3: "orange", 4: "red", 5: "violet", 6: "violet"}
@@ -58,12 +58,14 @@ with right:
             st.caption(f"{t('no_station', lang)}: " + ("、" if lang == "zh" else ", ").join(empty[name_col]))
 
 st.subheader(t("kpi_table", lang))
-show = kpis[["id", name_col, "side", "time", "aqi", "category", "primary_pollutants", "aqi_change", "day_aqi", "n_stations"]]
-show = show.assign(primary_pollutants=show["primary_pollutants"].map(lambda c: primary_label(c, lang)))
-st.dataframe(show, hide_index=True, column_config={
-    name_col: t("jurisdiction", lang), "side": t("side", lang), "time": t("time_short", lang),
-    "category": t("category", lang), "primary_pollutants": t("primary", lang), "aqi_change": t("change_1h", lang),
-    "day_aqi": t("today_running", lang)})
+show = kpis.assign(
+    side=kpis["side"].map({"地方": t("side_local", lang), "兵团": t("side_corps", lang)}),
+    time=kpis["time"].dt.strftime("%m-%d %H:%M"),
+    category=kpis["category"] if lang == "zh" else category(kpis["aqi"].to_numpy(dtype="float64"), "en"),
+    primary_pollutants=kpis["primary_pollutants"].map(lambda c: primary_label(c, lang)))
+ui.table(show, {name_col: TEXT["jurisdiction"], "side": TEXT["side"], "time": TEXT["time_short"], "aqi": TEXT["aqi"],
+                "category": TEXT["category"], "primary_pollutants": TEXT["primary"], "aqi_change": TEXT["change_1h"],
+                "day_aqi": TEXT["today_running"], "n_stations": ("国控站点数", "Stations")}, lang)
 
 st.subheader(t("worst_stations", lang))
 worst = latest.head(8)  # station_latest is sorted by AQI, highest first

@@ -22,6 +22,8 @@ from .i18n import category_name, pollutant_label, primary_label, t
 FONT_STACK = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif'
 AQI_BANDS = [(0, 50), (50, 100), (100, 150), (150, 200), (200, 300), (300, 500)]
 SIDE_SYMBOL = {"地方": "circle", "兵团": "diamond"}
+#: Longest bar label [characters] before it is shortened with "…" (the plot keeps room for its footer).
+BAR_LABEL_CHARS = 28
 
 
 def _template(scale: float = 1.0) -> go.layout.Template:
@@ -93,11 +95,16 @@ def time_series(df: pd.DataFrame, *, x: str, y: str, color: str, title: str, y_t
 
 def aqi_bars(df: pd.DataFrame, *, x: str, title: str, lang: str = "zh", presentation: bool = False,
              hover: str | None = None) -> go.Figure:
-    """Bars of AQI coloured by category (e.g. KPI per jurisdiction or worst stations)."""
-    colours = [category_colour(v) for v in df["aqi"]]
-    fig = go.Figure(go.Bar(x=df[x], y=df["aqi"], marker_color=colours, text=df["aqi"].round().astype("Int64").astype(str),
-                           textposition="outside", hovertext=df[hover] if hover else None))
-    fig.update_layout(template=template(presentation), title=title, yaxis_title="AQI", showlegend=False)
+    """Horizontal bars of AQI coloured by category, in the order of ``df`` from the top (e.g. the worst
+    stations); the ``x`` column labels the bars, long station names included, without rotated text."""
+    colours = category_colour(df["aqi"].to_numpy(dtype="float64"))
+    full = df[x].astype(str)
+    short = [v if len(v) <= BAR_LABEL_CHARS else v[: BAR_LABEL_CHARS - 1] + "…" for v in full]  # whole in the hover
+    fig = go.Figure(go.Bar(y=short, x=df["aqi"], orientation="h", marker_color=list(colours),
+                           text=df["aqi"].round().astype("Int64").astype(str), textposition="outside",
+                           hovertext=df[hover] if hover else full, hoverinfo="text+x"))
+    fig.update_layout(template=template(presentation), title=title, xaxis_title="AQI", showlegend=False,
+                      yaxis=dict(autorange="reversed", automargin=True), height=180 + 36 * max(len(df), 1))
     return fig
 
 

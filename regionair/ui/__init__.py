@@ -155,9 +155,13 @@ def no_data(f: Filters) -> None:
 
 
 def table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], lang: str, **kwargs) -> None:
-    """Show the listed columns of ``df`` (those present) with translated headers; NaN shown as '—'."""
+    """Show the listed columns of ``df`` (those present) with translated headers; missing text shown as '—'
+    (missing numbers stay empty numbers, so that columns still sort as numbers)."""
     cols = [c for c in columns if c in df.columns]
     shown = df[cols].rename(columns={c: columns[c][0 if lang == "zh" else 1] for c in cols})
+    text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])
+            and not pd.api.types.is_datetime64_any_dtype(shown[c])]
+    shown[text] = shown[text].astype(object).where(shown[text].notna() & (shown[text] != ""), "—")
     st.dataframe(shown, hide_index=True, **kwargs)
 
 
