@@ -74,13 +74,11 @@ wfig = charts.aqi_bars(worst.assign(label=worst["station"] + " " + worst[name_co
 ui.chart(wfig, worst, "worst_stations", f)
 
 st.subheader(t("warnings_summary", lang))
-report = ui.data.warnings(at)
-flags = report["flags"]
-active = report["active_warnings"]
+counts = ui.data.warning_counts(at)
 c1, c2, c3 = st.columns(3)
-c1.metric("临界（接近边界）" if lang == "zh" else "Near a boundary", int((flags["flag"] == "near").sum()), border=True)
-c2.metric("本小时越过边界" if lang == "zh" else "Crossed this hour", int((flags["flag"] == "crossed").sum()), border=True)
-c3.metric("生效的重污染预警" if lang == "zh" else "Active heavy-pollution warnings", len(active), border=True)
+c1.metric("临界（接近边界）" if lang == "zh" else "Near a boundary", counts["near"], border=True)
+c2.metric("本小时越过边界" if lang == "zh" else "Crossed this hour", counts["crossed"], border=True)
+c3.metric("生效的重污染预警" if lang == "zh" else "Active heavy-pollution warnings", counts["active"], border=True)
 try:  # the link exists only inside app.py's navigation (not when the page runs alone)
     st.page_link("pages/warnings.py", label=t("page_warnings", lang), icon=":material/warning:")
 except st.errors.StreamlitAPIException:

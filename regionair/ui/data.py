@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from ..store import Store, resolve_store_path
+from ..warning_schemes import DEFAULT_SCHEME
 
 
 @st.cache_resource(show_spinner=False)
@@ -68,9 +69,28 @@ def _warnings(version: tuple, at, scheme: str, band: float, history_days: int) -
     return warnings_report(hourly, at=at, forecast=None if forecast.empty else forecast, scheme=scheme, band=band)
 
 
-def warnings(at, *, scheme: str = "national-2024-reconstructed", band: float = 15, history_days: int = 35) -> dict:
+#: Near-threshold band [AQI points] and history [days] of the warnings report pages show by default.
+WARNING_BAND, WARNING_HISTORY_DAYS = 15.0, 35
+
+
+def warnings(at, *, scheme: str = DEFAULT_SCHEME, band: float = WARNING_BAND,
+             history_days: int = WARNING_HISTORY_DAYS) -> dict:
     """The warnings report (flags, budgets, forecast levels …) at ``at``, cached per store version."""
     return _warnings(store_version(), at, scheme, float(band), int(history_days))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _warning_counts(version: tuple, at) -> dict[str, int]:
+    report = _warnings(version, at, DEFAULT_SCHEME, WARNING_BAND, WARNING_HISTORY_DAYS)
+    flags = report["flags"]
+    return {"near": int((flags["flag"] == "near").sum()), "crossed": int((flags["flag"] == "crossed").sum()),
+            "active": len(report["active_warnings"])}
+
+
+def warning_counts(at) -> dict[str, int]:
+    """Stations near a boundary / crossed this hour, and active heavy-pollution warnings, with the default
+    scheme — what the overview shows, without every session copying the whole report out of the cache."""
+    return _warning_counts(store_version(), at)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
