@@ -73,8 +73,9 @@ def test_station_name_with_markup_renders_as_text(server, browser, name):
         assert dialogs == [], f"a JavaScript dialog fired: {dialogs}"
         if name == "":
             html = page.content()
-            # the worst-stations chart labels the station with its (escaped) name: shown literally
-            assert "&lt;img src=x onerror=alert(1)&gt;" in html or XSS in page.inner_text("body"), \
+            # the worst-stations chart labels the station with its (escaped) name, shortened to
+            # charts.BAR_LABEL_CHARS: the markup is shown literally
+            assert "&lt;img src=x onerror=" in html or XSS[:12] in page.inner_text("body"), \
                 "the name is not shown as text"
         # the listener works: a real alert is caught (so an XSS could not have gone unnoticed)
         page.evaluate("() => alert('probe')")
