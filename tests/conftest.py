@@ -32,3 +32,12 @@ def cnemc_2026_03_10_region():
     from regionair.sources.cnemc_archive import read_archive
 
     return read_archive(CNEMC_2026_03_10)
+
+
+@pytest.fixture
+def server():
+    """A scripted local HTTP server (tests/httpfake.py); loader tests never touch the network."""
+    from tests.httpfake import FakeServer
+
+    with FakeServer() as srv:
+        yield srv

@@ -18,17 +18,11 @@ from regionair.sources.cnemc_http import (
     iter_local_archive,
     read_local_archive,
 )
-from tests.httpfake import RECORDED, FakeServer, fast_client, ok, status
+from tests.httpfake import RECORDED, fast_client, ok, status
 
 REC = RECORDED / "cnemc"
 T00 = (REC / "2022-01-01T00.csv").read_bytes()
 T01 = (REC / "2022-01-01T01.csv").read_bytes()
-
-
-@pytest.fixture
-def server():
-    with FakeServer() as srv:
-        yield srv
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,10 @@ def path(hour) -> str:
 
 
 @pytest.fixture
-def server(monkeypatch):
-    with FakeServer() as srv:
-        monkeypatch.setenv("REGIONAIR_CNEMC_BASE_URL", srv.url + "/Archive")
-        yield srv
+def server(server, monkeypatch):
+    """The shared fake server (conftest.py), with the CNEMC archive client pointed at it."""
+    monkeypatch.setenv("REGIONAIR_CNEMC_BASE_URL", server.url + "/Archive")
+    return server
 
 
 def script_faults(srv: FakeServer) -> dict[int, str]:

@@ -9,15 +9,9 @@ import pytest
 
 from regionair.errors import InputError, NotPublished, SourceError
 from regionair.sources.http import HttpClient, default_user_agent, parse_retry_after, redact_url
-from tests.httpfake import FakeServer, SleepRecorder, fast_client, ok, reset, slow, status, truncated
+from tests.httpfake import SleepRecorder, fast_client, ok, reset, slow, status, truncated
 
 CSV = b"timepoint,stationcode\n2022-01-01T00:00:00,1490A\n"
-
-
-@pytest.fixture
-def server():
-    with FakeServer() as srv:
-        yield srv
 
 
 def test_success_sends_exact_url_params_and_user_agent(server):

@@ -12,7 +12,7 @@ import requests
 from regionair.errors import InputError, SourceError
 from regionair.nomenclature import TZ
 from regionair.sources import openmeteo as om
-from tests.httpfake import RECORDED, FakeServer, fast_client, ok, status
+from tests.httpfake import RECORDED, fast_client, ok, status
 
 REC = RECORDED / "openmeteo"
 POINTS = [("urumqi", 43.8256, 87.6168), ("changji", 44.0112, 87.3086)]
@@ -20,12 +20,6 @@ AQ_TWO = json.loads((REC / "air_quality_two_points.json").read_text(encoding="ut
 AQ_ONE = json.loads((REC / "air_quality_one_point.json").read_text(encoding="utf-8"))
 META = (REC / "cams_global_meta.json").read_text()
 RUN = pd.Timestamp("2022-01-01T00:00Z")
-
-
-@pytest.fixture
-def server():
-    with FakeServer() as srv:
-        yield srv
 
 
 def test_air_quality_params_exact():
