@@ -184,6 +184,7 @@ def show_figure(name: str) -> None:
         fig.update_layout(template=charts.template(True), width=None)
         if name == "calendar":
             fig.update_layout(margin=dict(l=280))
+    fig = charts.localise_dates(go_copy(fig), lang)
     st.plotly_chart(fig, theme=None, key=f"mt_fig_{name}", config={"displaylogo": False,
                     "toImageButtonOptions": {"format": "png", "scale": 3, "filename": f"meeting_{snap.id}_{name}"}})
     ui.export.register(item.figure, item.table, f"{name}", item.title)

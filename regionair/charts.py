@@ -6,8 +6,10 @@ Every builder takes the table behind the chart (so pages can offer it for downlo
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,8 @@ from .i18n import category_name, pollutant_label, primary_label, t
 FONT_STACK = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif'
 AQI_BANDS = [(0, 50), (50, 100), (100, 150), (150, 200), (200, 300), (300, 500)]
 SIDE_SYMBOL = {"地方": "circle", "兵团": "diamond"}
+#: Longest period [days] whose calendar labels every day (beyond it the date axis picks its own ticks).
+CALENDAR_DAY_TICKS = 45
 #: Longest bar label [characters] before it is shortened with "…" (the plot keeps room for its footer).
 BAR_LABEL_CHARS = 28
 
@@ -54,9 +58,11 @@ def template(presentation: bool = False) -> str:
 
 def aqi_colorscale() -> list:
     """Stepped plotly colour scale over AQI 0–500 with the standard category colours (HJ 633 Annex A)."""
+    # AQI is an integer and each band includes its upper value (优 0–50, 良 51–100, …): the steps sit half a
+    # unit above each upper value, so that AQI 50 is drawn green, not yellow
     scale = []
     for (lo, hi), cat in zip(AQI_BANDS, S.CATEGORIES, strict=True):
-        scale += [[lo / 500, cat["hex"]], [hi / 500, cat["hex"]]]
+        scale += [[min(lo + 0.5, 500) / 500 if lo else 0, cat["hex"]], [min(hi + 0.5, 500) / 500, cat["hex"]]]
     return scale
 
 
@@ -69,6 +75,47 @@ def add_aqi_bands(fig: go.Figure, *, y_max: float | None = None, lang: str = "zh
         fig.add_hrect(y0=lo, y1=min(hi, top), fillcolor=cat["hex"], opacity=opacity, line_width=0, layer="below",
                       annotation_text=category_name(cat["level"], lang), annotation_position="right",
                       annotation_font_size=10)
+    return fig
+
+
+#: Date-axis tick labels per language by the distance between ticks (plotly ``tickformatstops``: ``dtickrange``
+#: in milliseconds or ``"M<n>"`` months), so that an axis reads well from one hour to five years, and in the
+#: page's language (plotly's own labels are English, ``Jan 1, 2022``, whatever the page language).
+DATE_TICKS = {
+    "zh": [((None, 86_400_000), "%H:%M<br>%-m月%-d日"), ((86_400_000, "M1"), "%-m月%-d日"),
+           (("M1", "M12"), "%Y年%-m月"), (("M12", None), "%Y年")],
+    "en": [((None, 86_400_000), "%H:%M<br>%b %-d"), ((86_400_000, "M1"), "%b %-d"),
+           (("M1", "M12"), "%b %Y"), (("M12", None), "%Y")],
+}
+#: A day as a tick label (Python strftime), per language.
+DAY_LABEL = {"zh": "%-m月%-d日", "en": "%b %-d"}
+#: Hover label of a point on a date axis, per language.
+DATE_HOVER = {"zh": "%Y年%-m月%-d日 %H:%M", "en": "%Y-%m-%d %H:%M"}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _is_dates(values) -> bool:
+    first = next((v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))), None)
+    if isinstance(first, dt.date | np.datetime64):  # pandas Timestamps are datetimes
+        return True
+    return isinstance(first, str) and bool(_ISO_DATE.match(first))
+
+
+def localise_dates(fig: go.Figure, lang: str) -> go.Figure:
+    """Give every date x axis tick labels and hover times in ``lang`` (see :data:`DATE_TICKS`).
+
+    An axis with its own ``tickformat`` (set by the chart that made it) is left alone. Used on screen and for
+    exported images alike (the figure carries the formats).
+    """
+    stops = [dict(dtickrange=list(r), value=v) for r, v in DATE_TICKS.get(lang, DATE_TICKS["en"])]
+    axes = {tr.xaxis or "x" for tr in fig.data if getattr(tr, "x", None) is not None and len(tr.x)
+            and getattr(tr, "orientation", None) != "h" and _is_dates(tr.x)}
+    for a in axes:
+        key = "xaxis" + a[1:]
+        axis = fig.layout[key]
+        if axis.type not in (None, "-", "date") or axis.tickformat:
+            continue
+        fig.layout[key].update(tickformatstops=stops, hoverformat=DATE_HOVER.get(lang, DATE_HOVER["en"]))
     return fig
 
 
@@ -194,11 +241,17 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
 def calendar_heatmap(cal: pd.DataFrame, *, title: str, lang: str = "zh", presentation: bool = False) -> go.Figure:
     """Daily AQI as a calendar: rows = units (or weekdays), columns = dates, AQI colour scale."""
     pivot = cal.pivot_table(index="unit", columns="date", values="aqi", aggfunc="first")
-    fig = go.Figure(go.Heatmap(z=pivot.to_numpy(dtype=float), x=[str(c) for c in pivot.columns], y=list(pivot.index),
+    days = [str(c)[:10] for c in pivot.columns]
+    fig = go.Figure(go.Heatmap(z=pivot.to_numpy(dtype=float), x=days, y=list(pivot.index),
                                colorscale=aqi_colorscale(), zmin=0, zmax=500, xgap=2, ygap=2,
                                colorbar=dict(title="AQI"), hovertemplate="%{y} %{x}<br>AQI %{z}<extra></extra>"))
     fig.update_layout(template=template(presentation), title=title, yaxis=dict(autorange="reversed"))
-    return fig
+    if len(days) <= CALENDAR_DAY_TICKS:
+        # a short period: one labelled tick per day (plotly would otherwise label sub-day times such as
+        # "23:59:59.9996" between two cells); the day format in the page's language
+        labels = pd.to_datetime(days).strftime(DAY_LABEL.get(lang, DAY_LABEL["en"]))
+        fig.update_xaxes(type="category", tickvals=days, ticktext=list(labels), tickangle=0 if len(days) <= 10 else -45)
+    return localise_dates(fig, lang)
 
 
 def stacked_bars(df: pd.DataFrame, *, x: str, y: str, color: str, title: str, y_title: str,

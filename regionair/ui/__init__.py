@@ -134,6 +134,7 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: st
     filename = slug(f"regionair_{name}_{period}")
     source = t("source_note", f.lang)
     charts.footer(fig, f"{source} · {f.describe()} · {t('edition', f.lang)}: {f.edition}")
+    charts.localise_dates(fig, f.lang)
     if f.presentation:
         fig.update_layout(template=charts.template(True))
     st.plotly_chart(fig, theme=None, key=key or f"chart_{name}", config={
