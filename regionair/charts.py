@@ -24,6 +24,8 @@ from .i18n import category_name, pollutant_label, primary_label, t
 FONT_STACK = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif'
 AQI_BANDS = [(0, 50), (50, 100), (100, 150), (150, 200), (200, 300), (300, 500)]
 SIDE_SYMBOL = {"地方": "circle", "兵团": "diamond"}
+#: Distance of the footer line below the plot area [px]: under two-line time ticks and the x-axis title.
+FOOTER_OFFSET = 66
 #: Longest period [days] whose calendar labels every day (beyond it the date axis picks its own ticks).
 CALENDAR_DAY_TICKS = 45
 #: Longest bar label [characters] before it is shortened with "…" (the plot keeps room for its footer).
@@ -35,7 +37,9 @@ def _template(scale: float = 1.0) -> go.layout.Template:
         layout=dict(
             font=dict(family=FONT_STACK, size=13 * scale, color="#222"),
             title=dict(font=dict(size=17 * scale), x=0.01, xanchor="left"),
-            legend=dict(font=dict(size=12 * scale), orientation="h", y=-0.18),
+            # the legend to the right of the plot (plotly widens the right margin for it, however many entries
+            # it holds) and the footer alone under the x axis: a legend never runs over the source footer
+            legend=dict(font=dict(size=12 * scale), orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"),
             margin=dict(l=60, r=20, t=60, b=60),
             colorway=["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2", "#7f7f7f", "#bcbd22"],
             plot_bgcolor="white",
@@ -121,9 +125,9 @@ def localise_dates(fig: go.Figure, lang: str) -> go.Figure:
 
 def footer(fig: go.Figure, text: str) -> go.Figure:
     """Footer line (source, period, edition) under the plot — it travels with exported images."""
-    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=-0.28, showarrow=False,
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-FOOTER_OFFSET, showarrow=False,
                        xanchor="left", yanchor="top", font=dict(size=10, color="#666"))
-    fig.update_layout(margin=dict(b=110))
+    fig.update_layout(margin=dict(b=FOOTER_OFFSET + 34))
     return fig
 
 

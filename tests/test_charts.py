@@ -65,3 +65,25 @@ def test_colour_steps_put_each_upper_value_in_its_own_category():
     for aqi, level in [(0, 0), (50, 0), (51, 1), (100, 1), (101, 2), (150, 2), (200, 3), (201, 4), (300, 4),
                        (301, 5), (500, 5)]:
         assert _colour_at(scale, aqi) == hexes[level], aqi
+
+
+def test_footer_is_inside_the_exported_image_and_clear_of_the_legend():
+    """The export bundle's PNG showed no footer (drawn below the canvas) and long legends ran over it."""
+    import io
+
+    from PIL import Image
+
+    from regionair.bundle import render_image
+
+    df = pd.concat([_hours().assign(unit=f"第{i}师 站点{i}", aqi=np.arange(30.0) + i) for i in range(9)])
+    fig = charts.time_series(df, x="time", y="aqi", color="unit", title="t", y_title="AQI")
+    charts.footer(fig, "数据来源：中国环境监测总站")
+    legend = fig.layout.template.layout.legend
+    assert legend.orientation == "v" and legend.x > 1  # right of the plot, never below it
+    img = Image.open(io.BytesIO(render_image(fig, "png", scale=1, width=1000, height=560))).convert("L")
+    w, h = img.size
+    footer_band = img.crop((0, h - FOOTER_BAND, w // 2, h))
+    assert footer_band.getextrema()[0] < 160  # the footer's grey text is there, inside the canvas
+
+
+FOOTER_BAND = 40
