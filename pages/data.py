@@ -9,6 +9,7 @@ from regionair.exports import to_csv_bytes, to_xlsx_bytes
 from regionair.i18n import t
 from regionair.sources.upload import preview_upload
 from regionair.ui import auth
+from regionair.ui.filters import place_names
 
 f = ui.page("page_data")
 lang = f.lang
@@ -46,7 +47,7 @@ disagree = check[check["status"] == "disagree"]
 if len(disagree):
     st.warning(("站点标注与所在行政区多边形不一致（已标记待核，不作猜测）：" if zh else
                 "Publisher label and polygon disagree (flagged for review, not guessed): ") + ", ".join(disagree["code"]))
-st.dataframe(check, hide_index=True)
+ui.table(check, None, lang, names=place_names(lang))
 new = store.records("new_stations")
 if len(new):
     st.info(("数据中首次出现、尚未入目录的站点（待核）：" if zh else "Stations first seen in data, not yet in the catalogue: ")
@@ -68,8 +69,8 @@ if up is not None:
     else:
         st.write(preview.summary())
         if preview.issues:
-            st.dataframe(preview.issues_frame(), hide_index=True)
-        st.dataframe(preview.frame.head(200), hide_index=True)
+            ui.table(preview.issues_frame(), None, lang)
+        ui.table(preview.frame.head(200), None, lang)
         if preview.ok and st.button("导入到数据库" if zh else "Ingest into the store", type="primary", key="up_go"):
             try:
                 result = store.ingest_hourly(preview.frame.assign(source="upload"), source="upload")

@@ -7,7 +7,7 @@ from regionair import charts, region, ui
 from regionair.analysis.episodes import detect_episodes
 from regionair.analysis.primary import primary_through_episode
 from regionair.aqi import hourly_aqi
-from regionair.i18n import pollutant_label, primary_label, t
+from regionair.i18n import pollutant_label, primary_label, t, value_label
 
 f = ui.page("page_episodes")
 lang = f.lang
@@ -50,7 +50,7 @@ ui.chart(fig, series, f"episode_{ep}", f)
 # ---- how the primary pollutant shifts through the episode
 shift = primary_through_episode(units, row["start"], row["end"])
 shift = shift.assign(unit=shift["station"].map(names), pollutant=shift["pollutant"].map(
-    lambda c: pollutant_label(c, lang) if c not in ("none", "missing") else c))
+    lambda c: pollutant_label(c, lang) if c not in ("none", "missing") else value_label(c, lang)))
 share = shift.groupby(["time", "pollutant"], as_index=False)["weight"].sum()
 fig = charts.stacked_bars(share, x="time", y="weight", color="pollutant",
                           title="首要污染物随过程的变化（各单元小时数）" if lang == "zh" else "Primary pollutant through the episode (unit-hours)",

@@ -6,7 +6,7 @@ import streamlit as st
 from regionair import charts, ui
 from regionair.analysis.latest import station_latest
 from regionair.aqi import hourly_aqi
-from regionair.i18n import pollutant_label, primary_label, t
+from regionair.i18n import column_label, pollutant_label, primary_label, t
 from regionair.nomenclature import POLLUTANTS
 
 f = ui.page("page_hourly")
@@ -48,6 +48,8 @@ def latest_table():
               "trend": st.column_config.LineChartColumn(t("sparklines", lang), y_min=0, y_max=300)}
     for p in POLLUTANTS:
         config[p] = pollutant_label(p, lang, unit=True)
+    for c in table.columns:  # IAQI, moving means …: headers from the one catalogue
+        config.setdefault(c, column_label(c, lang))
     fmt = {c: "{:.0f}" for c in table.columns if c in (*POLLUTANTS, "aqi") or c.startswith(("iaqi_", "pm", "o3"))}
     fmt["co"] = "{:.1f}"
     fmt["co_24h"] = "{:.1f}"

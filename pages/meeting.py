@@ -56,7 +56,7 @@ _T = {
     "before_after": ("措施前后对比（相同时次）", "Before/after (same hours)"),
     "briefing": ("会商简报", "Briefing"),
     "dl": ("下载简报（{fmt}）", "Download briefing ({fmt})"),
-    "none": ("暂无", "None yet"),
+    "none": ("暂无", "Nothing yet"),
     "hour": ("时", "Hour"),
     "bad_snapshot": ("链接中的快照无效：{e}", "The snapshot in the link is not valid: {e}"),
     "no_period_data": ("快照时段内没有数据。", "No data in the snapshot's period."),

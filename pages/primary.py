@@ -29,4 +29,4 @@ ui.chart(fig, ex, "exceedance_days", f)
 
 st.subheader(t("ties", lang))
 ties = tie_hours(units)
-st.dataframe(ties.assign(station=ties["station"].map(names)), hide_index=True)
+ui.table(ties, None, lang, names=names)

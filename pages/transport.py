@@ -18,7 +18,7 @@ TEXT_TRANSPORT: dict[str, tuple[str, str]] = {
         "风向条件下的浓度统计和滞后相关只说明**共同变化的方式是否与输送一致**：风从甲吹向乙时，乙的浓度变化是否"
         "滞后于甲。它们**不是来源解析**——不能给出乙的污染中有多少来自甲。共同的天气过程（静稳、逆温、降温）"
         "会让相邻单元同时升高；小时序列已做差分和预白化以减少伪相关，但相关仍不等于因果。风数据为模型格点值"
-        "（Open-Meteo），代表性点与站点之间可有数公里偏差；山谷风和静风时风向意义有限。方法见 docs/transport.md。",
+        "（Open-Meteo），代表性点与站点之间可有数公里偏差；山谷风和静风时风向意义有限。方法见技术文档《区域传输分析方法》（`docs/transport.md`）。",
         "Wind-conditioned statistics and lagged correlation show only whether **co-variation is consistent with "
         "transport**: whether, with the wind blowing from A to B, changes at B follow changes at A. They are **not "
         "source apportionment** — they do not say how much of B's pollution comes from A. Shared weather (stagnation, "
@@ -27,11 +27,11 @@ TEXT_TRANSPORT: dict[str, tuple[str, str]] = {
         "(Open-Meteo) at one representative point per jurisdiction, a few km from the stations; in valley winds "
         "and calms the direction means little. Methods: docs/transport.md."),
     "no_wind": ("数据库中没有该时段的风数据：下面只显示不分风向的滞后相关。导入风数据："
-                "python -m regionair ingest --source open-meteo，或演示用 python scripts/load_recorded_weather.py",
+                "`python -m regionair ingest --source open-meteo`，或演示用 `python scripts/load_recorded_weather.py`。",
                 "No wind data in the store for this period: only the lead/lag without wind conditioning is shown. "
                 "Load wind with `python -m regionair ingest --source open-meteo`, or for the demo "
                 "`python scripts/load_recorded_weather.py`."),
-    "constructed": ("注意：风数据来源含“constructed-demo”——为演示构造的数据，并非观测或模式下载值。",
+    "constructed": ("注意：风数据含为演示构造的数据（来源标记 `constructed-demo`），并非观测或模式下载值。",
                     "Note: wind source includes 'constructed-demo' — constructed for the demo, not observed or "
                     "downloaded model data."),
     "wind_source": ("风数据来源", "Wind source"),
@@ -195,8 +195,7 @@ else:
     with b:
         ui.chart(tc.lag_matrix(matrix, names, title=f"{tt('matrix', lang)}{suffix}", lang=lang,
                                presentation=f.presentation), matrix, f"transport_matrix_{p}", f)
-    st.dataframe(matrix.assign(source=matrix["source"].map(names), target=matrix["target"].map(names)),
-                 hide_index=True)
+    ui.table(matrix.rename(columns={"source": "upwind"}), None, lang, names=names)
 
 # ---- episode transport view
 st.subheader(tt("episode_view", lang))

@@ -14,7 +14,7 @@ from regionair.analysis.trends import (
     time_average,
     weekday_profile,
 )
-from regionair.i18n import pollutant_label, t
+from regionair.i18n import column_label, pollutant_label, t
 
 f = ui.page("page_trends")
 lang = f.lang
@@ -63,7 +63,7 @@ solar = c1.toggle(t("solar_clock", lang), key="solar")
 prof = diurnal_profile(units, p, by="station", clock="solar" if solar else "beijing")
 prof["station"] = prof["station"].map(names)
 fig = charts.profile_chart(prof, x="hour", y="mean", lo="ci_low", hi="ci_high", color="station", title=t("diurnal", lang),
-                           x_title="hour", y_title=y_title, presentation=f.presentation)
+                           x_title=column_label("hour", lang), y_title=y_title, presentation=f.presentation)
 with c1:
     ui.chart(fig, prof, f"diurnal_{p}", f)
 
@@ -102,4 +102,4 @@ if len(pairs):
     ll = ll.assign(a=ll["a"].map(names), b=ll["b"].map(names))
     with c4:
         st.markdown(f"**{t('lead_lag', lang)}**")
-        st.dataframe(ll, hide_index=True)
+        ui.table(ll, None, lang, names=names)

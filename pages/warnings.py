@@ -7,8 +7,8 @@ import streamlit as st
 
 from regionair import charts, ui
 from regionair.aqi import category_colour
-from regionair.i18n import pollutant_label, primary_label
-from regionair.warning_schemes import list_schemes
+from regionair.i18n import column_label, pollutant_label, primary_label
+from regionair.warning_schemes import list_schemes, load_scheme
 
 f = ui.page("page_warnings")
 lang = f.lang
@@ -24,13 +24,16 @@ T = {
     "strip": ("未来72小时滚动24小时AQI预报", "Rolling 24-h AQI forecast, next 72 h"),
     "critical": ("临界天（预报日AQI 90–110）", "Critical days (forecast daily AQI 90–110)"),
     "running": ("今日累计日AQI（暂定）", "Today's running daily AQI (provisional)"),
-    "none": ("无", "None"),
-    "uncertain": ("该方案的部分阈值为重构或未经核实（见 standards.md §5），仅供参考。",
+    "none": ("当前没有", "Nothing at present"),
+    "history": ("推送记录", "Alert history"),
+    "targets": ("已配置目标：", "Targets configured: "),
+    "test_send": ("发送测试消息", "Send a test message"),
+    "uncertain": ("该方案的部分阈值为重构或未经核实（见技术文档《标准依据》第5节），仅供参考。",
                   "Some thresholds of this scheme are reconstructed or unverified (standards.md §5); indicative only."),
     "no_forecast": ("库中没有模式预报（Open-Meteo CAMS），预报与预警等级仅基于实测数据。",
                     "No model forecast in the store (Open-Meteo CAMS): forecast and levels use observations only."),
     "alerts": ("告警推送", "Alert delivery"),
-    "alerts_help": ("在 .streamlit/secrets.toml 的 [alerts] 中配置企业微信/钉钉/Webhook/SMTP 目标后，"
+    "alerts_help": ("在 `.streamlit/secrets.toml` 的 `[alerts]` 中配置企业微信/钉钉/Webhook/SMTP 目标后，"
                     "`python -m regionair watch` 在每次导入后评估规则并推送（同一规则、单元与等级只推送一次）。",
                     "Configure WeCom / DingTalk / webhook / SMTP targets under [alerts] in .streamlit/secrets.toml; "
                     "`python -m regionair watch` evaluates the rules after each ingest and sends each rule, unit and level once."),
@@ -43,7 +46,8 @@ def tt(key: str) -> str:
 
 c1, c2 = st.columns(2)
 schemes = list_schemes()
-scheme = c1.selectbox(tt("scheme"), schemes, index=schemes.index("national-2024-reconstructed"), key="w_scheme")
+scheme = c1.selectbox(tt("scheme"), schemes, index=schemes.index("national-2024-reconstructed"), key="w_scheme",
+                      format_func=lambda s: getattr(load_scheme(s), "title_zh" if zh else "title_en"))
 band = c2.slider(tt("band"), 5, 30, 15, key="w_band")
 report = ui.data.warnings(f.anchor, scheme=scheme, band=band)
 meta = report["meta"].iloc[0]
@@ -59,14 +63,12 @@ board["name"] = board["id"].map(lambda i: names.get(i, i))
 board["pollutant"] = board["pollutant"].map(lambda p: pollutant_label(p, lang))
 board = board.sort_values(["flag", "distance"], ascending=[True, True])
 st.subheader(tt("board"))
-H = {"scope": ("层级", "Scope"), "name": ("名称", "Name"), "id": ("编码", "Id"), "pollutant": ("污染物", "Pollutant"),
-     "iaqi": ("IAQI", "IAQI"), "boundary": ("分级边界", "Boundary"), "distance": ("距边界", "Distance"),
-     "trend": ("3小时变化", "3-h change"), "slope": ("稳健斜率/小时", "Robust slope /h"), "flag": ("标记", "Flag")}
-board = board.rename(columns={k: v[0 if zh else 1] for k, v in H.items()})
-cols = [H[c][0 if zh else 1] for c in H]
-st.dataframe(board[[c for c in cols if c in board.columns]], hide_index=True, column_config={
-    H["distance"][0 if zh else 1]: st.column_config.ProgressColumn(min_value=0, max_value=float(band), format="%d"),
-    H["slope"][0 if zh else 1]: st.column_config.NumberColumn(format="%.1f")})
+board_cols = ["scope", "name", "id", "pollutant", "iaqi", "boundary", "distance", "trend", "slope", "flag"]
+board_headers = {"id": ("编码", "Code"), "iaqi": ("IAQI", "IAQI"), "trend": ("3小时变化", "3-h change"),
+                 "slope": ("稳健斜率/小时", "Robust slope /h"), "flag": ("标记", "Flag"), "scope": ("层级", "Scope")}
+ui.table(board, {c: board_headers.get(c, (column_label(c, "zh"), column_label(c, "en"))) for c in board_cols}, lang,
+         column_config={column_label("distance", lang): st.column_config.ProgressColumn(
+             min_value=0, max_value=float(band), format="%d")})
 
 # ---- today's budget at jurisdiction scope
 st.subheader(tt("budget"))
@@ -84,8 +86,8 @@ if len(bud):
     pm = bud[bud["pollutant"] == "pm25"]
     if len(pm):
         fig = go.Figure()
-        fig.add_trace(go.Bar(x=pm["name"], y=pm["mean_so_far"], name="mean so far" if not zh else "今日已累计均值"))
-        fig.add_trace(go.Bar(x=pm["name"], y=pm["allowance"].clip(lower=0), name="allowance" if not zh else "剩余小时允许均值"))
+        fig.add_trace(go.Bar(x=pm["name"], y=pm["mean_so_far"], name="今日已累计均值" if zh else "Mean so far"))
+        fig.add_trace(go.Bar(x=pm["name"], y=pm["allowance"].clip(lower=0), name="剩余小时允许均值" if zh else "Allowance"))
         fig.add_trace(go.Scatter(x=pm["name"], y=pm["limit"], mode="markers", marker=dict(symbol="line-ew-open", size=40),
                                  name="C*"))
         fig.update_layout(template=charts.template(f.presentation), barmode="group",
@@ -99,7 +101,7 @@ run = run[run["scope"] == "jurisdiction"].copy() if "scope" in run else run
 if len(run):
     run["name"] = run["id"].map(lambda i: names.get(i, i))
     run["primary"] = run["primary_pollutants"].map(lambda c: primary_label(c, lang))
-    st.dataframe(run[["name", "date", "hours_valid", "aqi", "category", "primary", "provisional"]], hide_index=True)
+    ui.table(run, ["name", "date", "hours_valid", "aqi", "category", "primary", "provisional"], lang)
 
 roll = report["rolling_aqi"]
 if len(roll):
@@ -116,14 +118,14 @@ with c3:
     lv = report["forecast_levels"].copy()
     if len(lv):
         lv["name"] = lv["jurisdiction"].map(lambda i: names.get(i, i))
-        st.dataframe(lv[[c for c in ["name", "level_zh" if zh else "level", "condition", "first_met", "max_aqi_24h",
-                                     "lift_ok_from", "uncertain"] if c in lv.columns]], hide_index=True)
+        ui.table(lv, ["name", "level_zh" if zh else "level", "condition", "first_met", "max_aqi_24h", "lift_ok_from",
+                      "uncertain"], lang)
 with c4:
     st.subheader(tt("active"))
     act = report["active_warnings"]
     if len(act):
         act = act.assign(name=act["jurisdiction"].map(lambda i: names.get(i, i)))
-        st.dataframe(act[["name", "level_zh" if zh else "level", "since", "lift_expected", "uncertain"]], hide_index=True)
+        ui.table(act, ["name", "level_zh" if zh else "level", "since", "lift_expected", "uncertain"], lang)
     else:
         st.write(tt("none"))
 
@@ -132,7 +134,7 @@ crit = report["critical_days"]
 if len(crit):
     crit = crit.assign(name=crit["jurisdiction"].map(lambda i: names.get(i, i)),
                        colour=[category_colour(a) for a in crit["aqi"]])
-    st.dataframe(crit.drop(columns=["colour"]), hide_index=True)
+    ui.table(crit.drop(columns=["colour"]), None, lang, names=names)
 else:
     st.write(tt("none"))
 
@@ -145,12 +147,12 @@ with st.expander(tt("alerts")):
     state = ui.data.get_store().root / "alerts_state.json"
     history = state.with_suffix(".log.jsonl")
     if history.exists():
-        st.markdown("**" + ("推送记录" if zh else "Alert history") + "**")
-        st.dataframe(pd.read_json(history, lines=True).tail(100).iloc[::-1], hide_index=True)
+        st.markdown("**" + tt("history") + "**")
+        ui.table(pd.read_json(history, lines=True).tail(100).iloc[::-1], None, lang, names=names)
     targets = load_targets(load_secrets())
-    st.caption(("已配置目标：" if zh else "Targets configured: ") + (", ".join(t.name for t in targets) or "—"))
-    if targets and auth.require_role("admin", stop=False) and st.button("发送测试消息" if zh else "Send a test message",
+    st.caption(tt("targets") + (", ".join(t.name for t in targets) or "—"))
+    if targets and auth.require_role("admin", stop=False) and st.button(tt("test_send"),
                                                                        key="w_test_send"):
         result = Notifier(targets, state).test_send()
         auth.record("alert_test_send", ", ".join(f"{r.target}: {r.status}" for r in result.itertuples()))
-        st.dataframe(result, hide_index=True)
+        ui.table(result, None, lang)

@@ -7,6 +7,115 @@ from .nomenclature import POLLUTANT_LABELS, UNITS
 
 LANGS = ("zh", "en")
 
+#: Table column headers, keyed by the column's code in RegionAir's frames (one catalogue for every table the
+#: pages show, so that a raw code never reaches a header). Pollutant columns come from :func:`pollutant_label`.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "station": ("站点编码", "Station code"), "code": ("站点编码", "Station code"), "name": ("名称", "Name"),
+    "name_zh": ("站点名称", "Station name"), "name_en": ("英文名称", "Name (English)"),
+    "unit": ("行政单元", "Jurisdiction"), "unit_name": ("行政单元", "Jurisdiction"),
+    "jurisdiction": ("行政单元", "Jurisdiction"), "district": ("所在区县", "District"),
+    "polygon_district": ("坐标所在区县", "District by coordinates"),
+    "polygon_jurisdiction": ("坐标所在行政单元", "Jurisdiction by coordinates"),
+    "area": ("城市", "City"), "background": ("对照点", "Background station"), "agrees": ("一致", "Agrees"),
+    "review_flag": ("待核事项", "To review"), "status": ("状态", "Status"), "detail": ("说明", "Detail"),
+    "longitude": ("经度", "Longitude"), "latitude": ("纬度", "Latitude"), "notes": ("备注", "Notes"),
+    "active_from": ("启用", "Active from"), "active_to": ("停用", "Active to"),
+    "side": ("地方/兵团", "Local / XPCC"), "time": ("时间", "Time"), "date": ("日期", "Date"),
+    "start": ("开始", "Start"), "end": ("结束", "End"), "since": ("生效时间", "In force since"),
+    "aqi": ("AQI", "AQI"), "category": ("类别", "Category"), "level": ("级别", "Level"), "level_zh": ("级别", "Level"),
+    "primary": ("首要污染物", "Primary pollutant"), "primary_pollutants": ("首要污染物", "Primary pollutant"),
+    "hours": ("小时数", "Hours"), "hours_valid": ("有效小时数", "Valid hours"), "missing": ("缺测", "Missing"),
+    "complete": ("数据完整", "Complete"), "valid": ("有效", "Valid"), "provisional": ("暂定值", "Provisional"),
+    "edition": ("标准版本", "Standard"), "flags": ("提示", "Notes"), "source": ("来源", "Source"),
+    "target": ("受影响方", "Affected unit"), "a": ("单元甲", "Unit A"), "b": ("单元乙", "Unit B"),
+    "leader": ("领先方", "Leads"), "lag": ("滞后（小时）", "Lag (h)"), "r": ("相关系数 r", "Correlation r"),
+    "n": ("样本小时数", "Hours used"), "r_lag0": ("同时相关系数", "r at lag 0"),
+    "r_crit": ("显著性临界 r", "Critical r (95 %)"), "lag_lo": ("滞后下限（小时）", "Lag, lower (h)"),
+    "lag_hi": ("滞后上限（小时）", "Lag, upper (h)"), "p_lead": ("领先概率", "Share leading"),
+    "p_lag": ("落后概率", "Share lagging"), "support": ("支持度", "Support"), "ar_order": ("自回归阶数", "AR order"),
+    "conditioned": ("按风向筛选", "Wind-conditioned"), "bearing": ("方位角（°）", "Bearing (°)"),
+    "wind_from": ("对应风向（°）", "Wind from (°)"), "distance_km": ("距离（km）", "Distance (km)"),
+    "shared_border_km": ("共同边界（km）", "Shared border (km)"), "speed_kmh": ("传输速度（km/h）", "Speed (km/h)"),
+    "weight": ("权重", "Weight"), "who": ("对象", "Who"), "action": ("措施", "Action"),
+    "n_primary": ("首要污染物个数", "Primary pollutants (count)"), "distance": ("距边界", "Distance"),
+    "boundary": ("分级边界", "Boundary"), "condition": ("触发条件", "Condition"), "first_met": ("首次满足", "First met"),
+    "max_aqi_24h": ("24小时最大AQI", "Max 24-h AQI"), "lift_ok_from": ("可解除时间", "Can be lifted from"),
+    "lift_expected": ("预计解除", "Expected lift"), "uncertain": ("阈值未经核实", "Unverified threshold"),
+    "episode_id": ("编号", "No."), "rank": ("先后", "Order"), "duration_h": ("持续小时", "Hours"),
+    "peak_aqi": ("峰值AQI", "Peak AQI"), "peak_unit": ("峰值单元", "Peak unit"),
+    "upwind": ("上游方", "Upwind unit"), "pollutant": ("污染物", "Pollutant"), "hour": ("时刻（时）", "Hour of day"), "weekday": ("星期", "Weekday"),
+    "month": ("月份", "Month"),
+}
+for _p in POLLUTANT_LABELS:
+    _zh, _en = POLLUTANT_LABELS[_p]["zh"], POLLUTANT_LABELS[_p]["en"]
+    COLUMNS.setdefault(f"iaqi_{_p}", (f"{_zh} 分指数", f"IAQI {_en}"))
+    COLUMNS.setdefault(f"n_{_p}", (f"{_zh} 有效小时", f"{_en} valid hours"))
+    COLUMNS.setdefault(f"{_p}_24h", (f"{_zh} 24小时滑动均值", f"{_en} 24-h mean"))
+
+#: Cell values that are codes (statuses, sources, review flags …) → what a reader sees.
+VALUES: dict[str, tuple[str, str]] = {
+    "safe": ("安全", "Safe"), "near": ("接近边界", "Near a boundary"), "crossed": ("已越过边界", "Crossed"),
+    "already exceeded": ("已超标", "Already exceeded"), "already": ("已超标", "Already exceeded"),
+    "none": ("无（优）", "No primary pollutant (good)"), "missing": ("缺测", "Missing"), "agree": ("一致", "Agrees"), "disagree": ("不一致（待核）", "Disagrees (to review)"),
+    "ok": ("正常", "OK"), "outside": ("不在任何区县内", "Outside every district"),
+    "no-coordinates": ("无坐标", "No coordinates"), "label-polygon-mismatch": ("标注与多边形不一致", "Label and polygon disagree"),
+    "cnemc-archive": ("中国环境监测总站（历史归档）", "CNEMC (archive)"),
+    "cnemc-http": ("中国环境监测总站（实时）", "CNEMC (live)"), "cnemc": ("中国环境监测总站", "CNEMC"),
+    "quotsoft": ("quotsoft 镜像（总站数据）", "quotsoft mirror (CNEMC data)"),
+    "open-meteo": ("Open-Meteo 模式数据", "Open-Meteo model data"), "upload": ("人工上传", "Uploaded"),
+    "waqi": ("WAQI", "WAQI"), "openaq": ("OpenAQ", "OpenAQ"), "hourly": ("逐时", "Hourly"), "daily": ("逐日", "Daily"),
+    "station": ("站点", "Station"), "jurisdiction": ("行政单元", "Jurisdiction"), "region": ("全区域", "Region"),
+    "auto": ("按日期自动", "By date"), "done": ("完成", "Done"), "failed": ("失败", "Failed"),
+    "partial": ("部分完成", "Partial"), "sent": ("已发送", "Sent"), "skipped": ("未发送", "Skipped"),
+    "True": ("是", "Yes"), "False": ("否", "No"), "地方": ("地方", "Local"), "兵团": ("兵团", "XPCC"),
+}
+
+
+def column_label(code: str, lang: str = "zh") -> str:
+    """Header of the column ``code`` in ``lang`` (the code itself only if the catalogue lacks it)."""
+    if code in POLLUTANT_LABELS:
+        return pollutant_label(code, lang, unit=True)
+    pair = COLUMNS.get(code)
+    return code if pair is None else pair[LANGS.index(lang) if lang in LANGS else 0]
+
+
+def value_label(value, lang: str = "zh"):
+    """A code-valued cell as text for a reader; other values unchanged."""
+    pair = VALUES.get(str(value)) if isinstance(value, str | bool) else None
+    return value if pair is None else pair[LANGS.index(lang) if lang in LANGS else 0]
+
+
+#: Decimals shown per quantity (column code; pollutant codes cover their 24-h/8-h means and period values).
+#: Concentrations are published as integers in µg/m³ and CO to one decimal in mg/m³ (HJ 633 §7 / CNEMC
+#: practice); indices to 2 decimals (the composite index as CNEMC's monthly reports print it).
+DECIMALS: dict[str, int] = {"aqi": 0, "pm25": 0, "pm10": 0, "so2": 0, "no2": 0, "o3": 0, "o3_8h": 0, "co": 1,
+                            "composite_index": 2, "r": 2, "r_lag0": 2, "r_crit": 2, "p_lead": 2, "p_lag": 2,
+                            "support": 2, "distance_km": 0, "shared_border_km": 0, "speed_kmh": 0, "bearing": 0,
+                            "wind_from": 0, "longitude": 4, "latitude": 4}
+#: How a missing value reads, everywhere.
+MISSING = "—"
+
+
+def decimals(code: str) -> int:
+    """Decimals for a column ``code`` (see :data:`DECIMALS`); IAQI and counts are integers; otherwise 1."""
+    base = code.split("_24h")[0].removeprefix("mean_")
+    if code.startswith(("iaqi_", "n_")) or code in ("hours", "hours_valid", "rank"):
+        return 0
+    return DECIMALS.get(code, DECIMALS.get(base, 1))
+
+
+def fmt_value(value, code: str = "") -> str:
+    """A number as a reader sees it: the quantity's decimals, "—" when missing."""
+    try:
+        if value is None or value != value:  # NaN, NaT, pd.NA
+            return MISSING
+    except (TypeError, ValueError):  # pd.NA compares ambiguously
+        return MISSING
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{value:,.{decimals(code)}f}" if abs(value) >= 10_000 else f"{value:.{decimals(code)}f}"
+
+
 TEXT: dict[str, tuple[str, str]] = {
     # frame
     "app_title": ("乌—昌—石区域大气污染联防联控", "Urumqi–Changji–Shihezi joint air-quality dashboard"),

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .charts import template
+from .i18n import column_label
 
 #: Sequential colours for speed / concentration classes (light → dark).
 CLASS_COLOURS = ("#c6dbef", "#6baed6", "#2171b5", "#fdae61", "#f46d43", "#d73027", "#a50026", "#67001f")
@@ -124,10 +125,9 @@ def lag_matrix(table: pd.DataFrame, names: dict, *, title: str, lang: str = "zh"
         z=w.to_numpy(dtype=float), x=[names.get(i, i) for i in ids], y=[names.get(i, i) for i in ids],
         zmin=0, zmax=max(0.3, float(np.nanmax(w.to_numpy(dtype=float))) if w.notna().any().any() else 0.3),
         colorscale="Reds", text=text.to_numpy(), texttemplate="%{text}",
-        colorbar=dict(title="weight"), hovertemplate="%{y} → %{x}: %{z:.2f}<extra></extra>"))
+        colorbar=dict(title=column_label("weight", lang)), hovertemplate="%{y} → %{x}: %{z:.2f}<extra></extra>"))
     fig.update_layout(template=template(presentation), title=title,
-                      xaxis_title="受影响方 target" if lang == "zh" else "target",
-                      yaxis_title="上游方 source" if lang == "zh" else "source",
+                      xaxis_title=column_label("target", lang), yaxis_title=column_label("upwind", lang),
                       yaxis=dict(autorange="reversed"))
     return fig
 

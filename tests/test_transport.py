@@ -13,6 +13,7 @@ import pytest
 
 from regionair.analysis import transport as tr
 from regionair.errors import InputError
+from regionair.i18n import column_label
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = Path(__file__).parent / "data" / "recorded"
@@ -400,8 +401,9 @@ def test_transport_page_apptest(transport_store, monkeypatch):
     assert any("constructed-demo" in c.value for c in at.caption)
     assert len(at.get("plotly_chart")) >= 8  # roses, CPF, polar plots, map, matrix, episode, stagnation
     table = at.dataframe[0].value
-    assert {"source", "target", "lag", "support", "weight"} <= set(table.columns)
-    assert table["hours"].max() > 0
+    # headers in words from the one catalogue (the raw codes source/target/lag … showed before)
+    assert {column_label(c, "zh") for c in ("upwind", "target", "lag", "support", "weight")} <= set(table.columns)
+    assert table[column_label("hours", "zh")].max() > 0
     if len(at.selectbox(key="tr_scope").options) > 1:  # an episode: its transport view appears
         at.selectbox(key="tr_scope").select_index(1).run()
         assert not at.exception, [e.value for e in at.exception]

@@ -15,7 +15,7 @@ import streamlit as st
 from .. import charts
 from ..aqi import edition_for
 from ..exports import to_csv_bytes, to_xlsx_bytes
-from ..i18n import t
+from ..i18n import MISSING, column_label, fmt_value, t, value_label
 from . import data, export
 from .filters import Filters, render_filters
 
@@ -95,7 +95,7 @@ def freshness_banner(f: Filters) -> None:
     for row in fresh.itertuples():
         age = now - pd.Timestamp(row.time)
         hours = age.total_seconds() / 3600
-        args = dict(source=row.source, time=f"{pd.Timestamp(row.time):%Y-%m-%d %H:%M}", age=_age(age, f.lang))
+        args = dict(source=value_label(row.source, f.lang), time=f"{pd.Timestamp(row.time):%Y-%m-%d %H:%M}", age=_age(age, f.lang))
         if hours > STALE_RED_H:
             worst = max(worst, 2)
             parts.append(t("stale_red", f.lang, **args))
@@ -133,7 +133,7 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: st
     period = f"{f.start:%Y%m%d%H}-{f.end:%Y%m%d%H}" if f.start is not None else ""
     filename = slug(f"regionair_{name}_{period}")
     source = t("source_note", f.lang)
-    charts.footer(fig, f"{source} · {f.describe()} · {t('edition', f.lang)}: {f.edition}")
+    charts.footer(fig, f"{source} · {f.describe()} · {t('edition', f.lang)}: {t(f'edition_{f.edition}', f.lang)}")
     charts.localise_dates(fig, f.lang)
     if f.presentation:
         fig.update_layout(template=charts.template(True))
@@ -155,15 +155,34 @@ def no_data(f: Filters) -> None:
     st.info(t("no_data_period", f.lang))
 
 
-def table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], lang: str, **kwargs) -> None:
-    """Show the listed columns of ``df`` (those present) with translated headers; missing text shown as '—'
-    (missing numbers stay empty numbers, so that columns still sort as numbers)."""
+def table(df: pd.DataFrame, columns: dict[str, tuple[str, str]] | list[str] | None = None, lang: str = "zh", *,
+          names: dict[str, str] | None = None, **kwargs) -> None:
+    """Show ``df`` as a reader sees it: the listed columns (all when ``columns`` is None; a list takes its headers
+    from the catalogue :data:`regionair.i18n.COLUMNS`, a dict gives its own (zh, en) pairs), code-valued cells in
+    words (:func:`regionair.i18n.value_label`; station and jurisdiction codes through ``names``), yes/no for flags,
+    numbers to their quantity's decimals and "—" for anything missing. Numbers stay numbers (columns sort)."""
+    if columns is None:
+        columns = list(df.columns)
+    if not isinstance(columns, dict):
+        columns = {c: (column_label(c, "zh"), column_label(c, "en")) for c in columns}
     cols = [c for c in columns if c in df.columns]
-    shown = df[cols].rename(columns={c: columns[c][0 if lang == "zh" else 1] for c in cols})
-    text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])
-            and not pd.api.types.is_datetime64_any_dtype(shown[c])]
-    shown[text] = shown[text].astype(object).where(shown[text].notna() & (shown[text] != ""), "—")
-    st.dataframe(shown, hide_index=True, **kwargs)
+    frame = df[cols].copy()
+    for c in cols:
+        col = frame[c]
+        if pd.api.types.is_bool_dtype(col):
+            frame[c] = col.map(lambda v: value_label(bool(v), lang))
+        elif not pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_datetime64_any_dtype(col):
+            mapped = col.map(lambda v: (names or {}).get(v, v) if isinstance(v, str) else v)
+            frame[c] = mapped.map(lambda v: value_label(v, lang)).astype(object)
+            frame[c] = frame[c].where(frame[c].notna() & (frame[c] != ""), MISSING)
+    headers: dict[str, str] = {}
+    for c in cols:  # two codes with one header (e.g. station and code) would make the table ambiguous
+        label = columns[c][0 if lang == "zh" else 1]
+        headers[c] = label if label not in headers.values() else f"{label}（{len(headers)}）"
+    numeric = [c for c in cols if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    styled = frame.rename(columns=headers).style.format(
+        {headers[c]: (lambda v, c=c: fmt_value(v, c)) for c in numeric}, na_rep=MISSING)
+    st.dataframe(styled, hide_index=True, **kwargs)
 
 
 def period_data(f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -21,6 +21,7 @@ import streamlit as st
 
 from .. import audit
 from ..auth import ROLES, AccountFile, User, has_role
+from . import table
 
 _TEXT = {
     "off": ("未启用登录（本地演示模式）：所有人可查看与导出。", "Sign-in is off (local demo): everyone can view and export."),
@@ -167,4 +168,4 @@ def audit_view() -> None:
     if not require_role("admin", stop=False):
         return
     st.subheader(_t("audit"))
-    st.dataframe(audit.events(_store()), hide_index=True)
+    table(audit.events(_store()), None, st.session_state.get("lang") or "zh")

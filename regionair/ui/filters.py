@@ -66,6 +66,12 @@ def unit_labels(lang: str = "zh") -> dict[str, str]:
     return names
 
 
+def place_names(lang: str = "zh") -> dict[str, str]:
+    """Jurisdiction and district codes → names in ``lang`` (for tables that list either)."""
+    d = region.boundaries(level="district")
+    return {**dict(zip(d["id"], d["name_zh" if lang == "zh" else "name_en"], strict=True)), **unit_labels(lang)}
+
+
 def period_range(period: str, anchor: pd.Timestamp, custom: tuple | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Hour-ending stamps [start, end] of a preset counted back from ``anchor`` (the latest hour)."""
     anchor = pd.Timestamp(anchor).tz_convert(TZ).floor("h")
