@@ -5,12 +5,14 @@ import streamlit as st
 
 from regionair import charts, region, ui
 from regionair.analysis.trends import (
+    PROFILE_MIN_DAYS,
     calendar_data,
     correlation_matrix,
     diurnal_profile,
     lead_lag_pairs,
     monthly_profile,
     pair_differences,
+    profile_days,
     time_average,
     weekday_profile,
 )
@@ -57,31 +59,46 @@ if len(pairs):
                              y_title=y_title, lang=lang, presentation=f.presentation)
     ui.chart(fig, diff, f"pair_differences_{p}", f)
 
-# ---- profiles
+# ---- profiles (each only when the period holds enough natural days; otherwise a note says why)
+days = profile_days(units)
+
+
+def enough(kind: str) -> bool:
+    need = PROFILE_MIN_DAYS[kind]
+    if days >= need:
+        return True
+    st.caption(t("profile_short", lang, what=t(kind, lang), need=need, have=days))
+    return False
+
+
 c1, c2 = st.columns(2)
-solar = c1.toggle(t("solar_clock", lang), key="solar")
-prof = diurnal_profile(units, p, by="station", clock="solar" if solar else "beijing")
-prof["station"] = prof["station"].map(names)
-fig = charts.profile_chart(prof, x="hour", y="mean", lo="ci_low", hi="ci_high", color="station", title=t("diurnal", lang),
-                           x_title=column_label("hour", lang), y_title=y_title, presentation=f.presentation)
 with c1:
-    ui.chart(fig, prof, f"diurnal_{p}", f)
+    solar = st.toggle(t("solar_clock", lang), key="solar")
+    if enough("diurnal"):
+        prof = diurnal_profile(units, p, by="station", clock="solar" if solar else "beijing")
+        prof["station"] = prof["station"].map(names)
+        fig = charts.profile_chart(prof, x="hour", y="mean", lo="ci_low", hi="ci_high", color="station",
+                                   title=t("diurnal", lang), x_title=column_label("hour", lang), y_title=y_title,
+                                   presentation=f.presentation)
+        ui.chart(fig, prof, f"diurnal_{p}", f)
 
 # ---- weekday and monthly profiles (natural days; openair timeVariation-like, 95 % band)
 c5, c6 = st.columns(2)
-wk = weekday_profile(units, p, by="station")
-wk["station"] = wk["station"].map(names)
-wk["day"] = wk["weekday"].map(lambda d: ("一二三四五六日"[int(d)] if lang == "zh" else "MTWTFSS"[int(d)]))
-fig = charts.profile_chart(wk, x="day", y="mean", lo="ci_low", hi="ci_high", color="station", title=t("weekday", lang),
-                           x_title="", y_title=y_title, presentation=f.presentation)
 with c5:
-    ui.chart(fig, wk, f"weekday_{p}", f)
-mo = monthly_profile(units, p, by="station")
-mo["station"] = mo["station"].map(names)
-fig = charts.profile_chart(mo, x="month", y="mean", lo="ci_low", hi="ci_high", color="station", title=t("monthly", lang),
-                           x_title="", y_title=y_title, presentation=f.presentation)
+    if enough("weekday"):
+        wk = weekday_profile(units, p, by="station")
+        wk["station"] = wk["station"].map(names)
+        wk["day"] = wk["weekday"].map(lambda d: ("一二三四五六日"[int(d)] if lang == "zh" else "MTWTFSS"[int(d)]))
+        fig = charts.profile_chart(wk, x="day", y="mean", lo="ci_low", hi="ci_high", color="station",
+                                   title=t("weekday", lang), x_title="", y_title=y_title, presentation=f.presentation)
+        ui.chart(fig, wk, f"weekday_{p}", f)
 with c6:
-    ui.chart(fig, mo, f"monthly_{p}", f)
+    if enough("monthly"):
+        mo = monthly_profile(units, p, by="station")
+        mo["station"] = mo["station"].map(names)
+        fig = charts.profile_chart(mo, x="month", y="mean", lo="ci_low", hi="ci_high", color="station",
+                                   title=t("monthly", lang), x_title="", y_title=y_title, presentation=f.presentation)
+        ui.chart(fig, mo, f"monthly_{p}", f)
 
 # ---- calendar of daily AQI
 cal = calendar_data(daily_units).rename(columns={"station": "unit"})

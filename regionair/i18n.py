@@ -214,6 +214,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "solar_clock": ("按当地太阳时（约北京时间−2小时）", "Local solar time (≈ Beijing − 2 h)"),
     "weekday": ("周变化", "Weekday profile"),
     "monthly": ("月变化", "Monthly profile"),
+    "profile_short": ("{what}需要至少 {need} 天的数据，所选时段只有 {have} 天：请选择更长的时段。",
+                      "{what} needs at least {need} days of data; the period holds {have}: choose a longer period."),
     "calendar": ("日历图（日AQI）", "Calendar (daily AQI)"),
     "correlation": ("小时序列相关系数", "Correlation of hourly series"),
     "lead_lag": ("超前/滞后（互相关峰值，小时）", "Lead/lag (cross-correlation peak, hours)"),

@@ -4,6 +4,7 @@ widgets, and the numbers shown equal the regionair functions' results; zh and en
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -136,3 +137,19 @@ def test_empty_store_says_so(monkeypatch, tmp_path):
     at.run()
     assert not at.exception
     assert "ingest" in at.info[0].value
+
+
+def test_trends_draws_no_profile_from_too_few_days(app):
+    """The sample's last 72 h hold 2 natural days with data: no diurnal, weekday or monthly profile (each needs
+    PROFILE_MIN_DAYS days); a note says why instead of a chart drawn from a day or two."""
+    from regionair.analysis.trends import PROFILE_MIN_DAYS
+
+    at = app("trends", lang="zh")
+    at.run()
+    assert not at.exception
+    notes = [c.value for c in at.caption if "需要至少" in c.value]
+    assert notes == [t("profile_short", "zh", what=t(k, "zh"), need=PROFILE_MIN_DAYS[k], have=2)
+                     for k in ("diurnal", "weekday", "monthly")]
+    titles = [json.loads(e.proto.spec)["layout"].get("title", {}).get("text", "") for e in at.get("plotly_chart")]
+    assert not any(t(k, "zh") in x for x in titles for k in ("diurnal", "weekday", "monthly"))
+    assert any(t("calendar", "zh") in x for x in titles)  # the other charts still there

@@ -26,6 +26,15 @@ CLOCKS = ("beijing", "solar")
 #: Daily indicators that monthly averages are built from (see :func:`regionair.averaging.daily_means`).
 DAILY_COLUMNS = ("pm25", "pm10", "so2", "no2", "co", "o3", "o3_8h", "aqi")
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: Fewest natural days a period must hold before a profile says anything: a diurnal profile needs a few days
+#: to average over, a weekday profile two of each weekday, a monthly profile two months (a profile drawn from
+#: one day is that day, not a profile; openair's timeVariation is meant for months to years of data).
+PROFILE_MIN_DAYS = {"diurnal": 3, "weekday": 14, "monthly": 60}
+
+
+def profile_days(frame: pd.DataFrame) -> int:
+    """Number of natural (Beijing) days that hold data in ``frame`` (hour-ending ``time``)."""
+    return int(_natural_days(frame).nunique()) if len(frame) else 0
 _Z95 = 1.959963984540054  # standard normal quantile for a two-sided 95 % interval
 _HOUR = pd.Timedelta(hours=1)
 
