@@ -7,7 +7,8 @@ import streamlit as st
 
 from regionair import charts, ui
 from regionair.aqi import category_colour
-from regionair.i18n import column_label, pollutant_label, primary_label
+from regionair.i18n import column_label, pollutant_label, primary_label, t
+from regionair.views.warnings import budget_advice
 from regionair.warning_schemes import list_schemes, load_scheme
 
 f = ui.page("page_warnings")
@@ -70,7 +71,10 @@ ui.table(board, {c: board_headers.get(c, (column_label(c, "zh"), column_label(c,
          column_config={column_label("distance", lang): st.column_config.ProgressColumn(
              min_value=0, max_value=float(band), format="%d")})
 
-# ---- today's budget at jurisdiction scope
+# ---- today's budget at jurisdiction scope: first one plain sentence per unit, then the numbers
+st.subheader(t("advice_title", lang))
+for sentence in budget_advice(report["budgets"], names, lang)["sentence"]:
+    st.markdown(f"- {sentence}")
 st.subheader(tt("budget"))
 bud = report["budgets"]
 bud = bud[(bud["scope"] == "jurisdiction") & (bud["boundary"] == 100)].copy()

@@ -67,6 +67,8 @@ VALUES: dict[str, tuple[str, str]] = {
     "station": ("站点", "Station"), "jurisdiction": ("行政单元", "Jurisdiction"), "region": ("全区域", "Region"),
     "auto": ("按日期自动", "By date"), "done": ("完成", "Done"), "failed": ("失败", "Failed"),
     "partial": ("部分完成", "Partial"), "sent": ("已发送", "Sent"), "skipped": ("未发送", "Skipped"),
+    "tight": ("接近边界", "Tight"), "unknown": ("无法判断", "Unknown"),
+    "cannot be valid": ("日均值将无效", "Cannot be valid"),
     "True": ("是", "Yes"), "False": ("否", "No"), "地方": ("地方", "Local"), "兵团": ("兵团", "XPCC"),
 }
 
@@ -214,6 +216,28 @@ TEXT: dict[str, tuple[str, str]] = {
     "solar_clock": ("按当地太阳时（约北京时间−2小时）", "Local solar time (≈ Beijing − 2 h)"),
     "weekday": ("周变化", "Weekday profile"),
     "monthly": ("月变化", "Monthly profile"),
+    # near-threshold advice, one sentence per jurisdiction (regionair.views.warnings)
+    "advice_title": ("今日研判（每个行政单元一句话）", "Today, in one sentence per jurisdiction"),
+    "advice_done_ok": ("{unit}：今日数据已完整，{pollutant} 日均值 {mean} {u}，未超过 AQI {boundary} 对应的 {limit} {u}。",
+                       "{unit}: the day is complete; daily {pollutant} {mean} {u}, within {limit} {u} (AQI {boundary})."),
+    "advice_done_over": ("{unit}：今日数据已完整，{pollutant} 日均值 {mean} {u}，已超过 AQI {boundary} 对应的 {limit} {u}。",
+                         "{unit}: the day is complete; daily {pollutant} {mean} {u}, above {limit} {u} (AQI {boundary})."),
+    "advice_exceeded": ("{unit}：{pollutant} 今日已累计均值 {mean} {u}，剩余 {r} 小时无论多低，日均值都将超过 {limit} {u}"
+                        "（AQI {boundary}）。",
+                        "{unit}: {pollutant} has averaged {mean} {u} today; however low the remaining {r} h, the daily "
+                        "mean will exceed {limit} {u} (AQI {boundary})."),
+    "advice_tight": ("{unit}：{pollutant} 接近边界——今日剩余 {r} 小时平均须不高于 {allow} {u}（近3小时 {recent} {u}，"
+                     "需下降约 {pct}%），日均值才能保持在 AQI {boundary} 以内。",
+                     "{unit}: {pollutant} is close — the remaining {r} h must average at most {allow} {u} (last 3 h: "
+                     "{recent} {u}, about {pct} % lower) to keep the day within AQI {boundary}."),
+    "advice_safe": ("{unit}：{pollutant} 今日剩余 {r} 小时平均不高于 {allow} {u} 即可保持在 AQI {boundary} 以内"
+                    "（近3小时 {recent} {u}）。",
+                    "{unit}: {pollutant} stays within AQI {boundary} if the remaining {r} h average at most {allow} {u} "
+                    "(last 3 h: {recent} {u})."),
+    "advice_invalid": ("{unit}：{pollutant} 今日有效小时将不足20个，日均值无效（GB 3095 表4）。",
+                       "{unit}: {pollutant} cannot reach 20 valid hours today; no valid daily mean (GB 3095 Table 4)."),
+    "advice_unknown": ("{unit}：{pollutant} 近3小时没有有效数据，暂无法研判。",
+                       "{unit}: no valid {pollutant} data in the last 3 h; no judgement possible."),
     "profile_short": ("{what}需要至少 {need} 天的数据，所选时段只有 {have} 天：请选择更长的时段。",
                       "{what} needs at least {need} days of data; the period holds {have}: choose a longer period."),
     "calendar": ("日历图（日AQI）", "Calendar (daily AQI)"),
