@@ -12,6 +12,7 @@ from regionair.analysis.latest import unit_hourly
 from regionair.errors import RegionairError
 from regionair.i18n import pollutant_label
 from regionair.ui import auth
+from regionair.views.meeting import full_link
 
 _T = {
     "new": ("新建会商快照", "New meeting snapshot"),
@@ -135,7 +136,8 @@ view = dataclasses.replace(f, start=snap.start, end=snap.cutoff, units=list(snap
 
 st.subheader(snap.title or snap.id)
 st.caption(tr("frozen", lang, t=f"{snap.cutoff:%Y-%m-%d %H:%M}", f=f"{snap.frozen_at:%Y-%m-%d %H:%M:%S}"))
-st.text_input(tr("permalink", lang), value=snap.permalink(), disabled=False, key="mt_link")
+st.markdown(f"**{tr('permalink', lang)}**")
+st.code(full_link(st.context.url, snap, f.presentation), language=None)  # the code block has a copy button
 if f.anchor is not None and f.anchor > snap.cutoff:
     st.info(tr("newer", lang, t=f"{f.anchor:%Y-%m-%d %H:%M}"), icon=":material/lock_clock:")
 

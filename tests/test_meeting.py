@@ -114,6 +114,7 @@ def test_permalink_page_shows_frozen_numbers(day1_store, monkeypatch):
         assert not at.exception, [e.value for e in at.exception]
         assert at.title[0].value == "会商"
         assert any(h.value == "总体形势" for h in at.header)
+        assert any(c.value.endswith(f"/meeting?snapshot={snap.id}") for c in at.code)  # copyable link
         return at.dataframe[0].value
 
     first = table1()
@@ -256,3 +257,22 @@ def test_before_after_compares_only_hours_present_in_both():
 def test_before_after_unknown_pollutant():
     with pytest.raises(InputError, match="pollutant 'no3'"):
         meeting.before_after(_synthetic(1, 1), "urumqi", "2022-01-02 01:00", "2022-01-03 00:00", pollutants=("no3",))
+
+
+@pytest.mark.parametrize("page_url, presentation, expected", [
+    ("http://10.0.0.5:8501/meeting", False, "http://10.0.0.5:8501/meeting?snapshot=S1"),
+    ("https://air.example.cn/regionair/meeting?snapshot=S0&lang=en", True,
+     "https://air.example.cn/regionair/meeting?snapshot=S1&pres=1"),
+    ("http://localhost:8501/", False, "http://localhost:8501/meeting?snapshot=S1"),
+    (None, False, "/meeting?snapshot=S1"),
+])
+def test_meeting_link_is_whole_and_keeps_presentation_mode(page_url, presentation, expected):
+    from regionair.views.meeting import full_link
+
+    class Snap:
+        def permalink(self, base=""):
+            return meeting.MeetingSnapshot.permalink(self, base)
+
+        id = "S1"
+
+    assert full_link(page_url, Snap(), presentation) == expected
