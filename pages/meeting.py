@@ -3,6 +3,7 @@ agenda (overview → trends → episodes → warnings → rankings) with next/pr
 (会商纪要), control measures with before/after statistics, and the briefing download."""
 
 import dataclasses
+from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +13,7 @@ from regionair.analysis.latest import unit_hourly
 from regionair.errors import RegionairError
 from regionair.i18n import pollutant_label
 from regionair.ui import auth
+from regionair.ui.text import md
 from regionair.views.meeting import full_link
 
 _T = {
@@ -105,7 +107,7 @@ if not qp_id:
     if saved.empty:
         st.caption(tr("none", lang))
     for r in saved.head(12).itertuples():
-        st.markdown(f"- [{r.title or r.snapshot_id}](?snapshot={r.snapshot_id}) · T = "
+        st.markdown(f"- [{md(r.title or r.snapshot_id)}](?snapshot={quote(str(r.snapshot_id))}) · T = "
                     f"{pd.Timestamp(r.cutoff).tz_convert('Asia/Shanghai'):%Y-%m-%d %H:%M}")
     st.stop()
 
@@ -113,7 +115,7 @@ if not qp_id:
 try:
     snap = meeting.load_snapshot(store, qp_id)
 except RegionairError as exc:
-    st.error(tr("bad_snapshot", lang, e=exc))
+    st.error(tr("bad_snapshot", lang, e=md(exc)))
     st.stop()
 
 
@@ -130,11 +132,11 @@ def _model(snapshot_id: str, lang: str, units: tuple[str, ...], edition: str) ->
 try:
     model = _model(snap.id, lang, snap.units, snap.edition)
 except RegionairError as exc:
-    st.warning(f"{tr('no_period_data', lang)} {exc}")
+    st.warning(f"{tr('no_period_data', lang)} {md(exc)}")
     st.stop()
 view = dataclasses.replace(f, start=snap.start, end=snap.cutoff, units=list(snap.units), edition=snap.edition)
 
-st.subheader(snap.title or snap.id)
+st.subheader(md(snap.title or snap.id))
 st.caption(tr("frozen", lang, t=f"{snap.cutoff:%Y-%m-%d %H:%M}", f=f"{snap.frozen_at:%Y-%m-%d %H:%M:%S}"))
 st.markdown(f"**{tr('permalink', lang)}**")
 st.code(full_link(st.context.url, snap, f.presentation), language=None)  # the code block has a copy button
@@ -270,7 +272,7 @@ with st.form("mt_action", clear_on_submit=True):
                                deadline=deadline)
             st.rerun()
         except RegionairError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 if len(acts):
     with st.form("mt_status"):
         c1, c2, c3 = st.columns([2, 1, 2])
@@ -309,7 +311,7 @@ with st.form("mt_measure", clear_on_submit=True):
                                 start=pd.Timestamp(d0) + pd.Timedelta(hours=h0), end=pd.Timestamp(d1) + pd.Timedelta(hours=h1))
             st.rerun()
         except RegionairError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 if len(ms):
     st.markdown(f"**{tr('before_after', lang)}**")
     pick = st.selectbox(tr("measures", lang), list(ms["measure_id"]), key="mt_ba",

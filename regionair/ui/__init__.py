@@ -28,7 +28,7 @@ def frame_filters() -> Filters:
     """Render the shared sidebar once per run (called by app.py before the page runs)."""
     anchor = data.latest_time()
     stations = _station_codes()
-    f = render_filters(anchor, stations=stations)
+    f = render_filters(anchor, stations=stations, earliest=data.earliest_time())
     st.session_state[_FRAME_FLAG] = f
     return f
 

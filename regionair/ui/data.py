@@ -58,6 +58,18 @@ def latest_time() -> pd.Timestamp | None:
     return pd.Timestamp(f["time"].max())
 
 
+@st.cache_data(show_spinner=False)
+def _earliest(version: tuple) -> pd.Timestamp | None:
+    files = get_store().snapshot().select("hourly")
+    firsts = [f["min_time"] for f in files if f.get("min_time")]
+    return pd.Timestamp(min(firsts)).tz_convert("Asia/Shanghai") if firsts else None
+
+
+def earliest_time() -> pd.Timestamp | None:
+    """First hour held in the store (from the manifest: no data read), or None when it is empty."""
+    return _earliest(store_version())
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _warnings(version: tuple, at, scheme: str, band: float, history_days: int) -> dict:
     from ..analysis.warnings import warnings_report

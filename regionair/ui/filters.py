@@ -13,6 +13,7 @@ from .. import region
 from ..i18n import LANGS, pollutant_label, t
 from ..nomenclature import POLLUTANTS, TZ
 from ..region import REGION_ID, SIDE_IDS
+from .text import md_args
 
 PERIODS = ("24h", "72h", "7d", "30d", "heating", "year", "custom")
 _PERIOD_HOURS = {"24h": 24, "72h": 72, "7d": 24 * 7, "30d": 24 * 30}
@@ -22,6 +23,9 @@ POLLUTANT_OPTIONS = ("aqi", *POLLUTANTS)
 #: Urumqi heating season (采暖期), used by the "this heating season" preset: 15 Oct – 15 Apr.
 HEATING_START = (10, 15)
 HEATING_END = (4, 15)
+#: Longest custom period a view may ask for [days]: five years (the longest period the pages are built
+#: and benchmarked for); a longer link is shortened to its last five years, with a message.
+MAX_PERIOD_DAYS = 5 * 366
 
 
 @dataclass
@@ -90,6 +94,24 @@ def period_range(period: str, anchor: pd.Timestamp, custom: tuple | None = None)
     return anchor - pd.Timedelta(hours=71), anchor
 
 
+def clamp_dates(d0: dt.date, d1: dt.date, first: dt.date | None, last: dt.date | None) -> tuple[dt.date, dt.date, str | None]:
+    """A custom period [d0, d1] (natural days) bounded by the store's span [first, last] and
+    :data:`MAX_PERIOD_DAYS`. Returns the days to show and why they differ from the request
+    (``"outside"``, ``"clamped"``, ``"too_long"``) or None when the request stands."""
+    why = None
+    if d0 > d1:
+        d0, d1, why = d1, d0, "clamped"
+    if first is not None and last is not None:
+        if d1 < first or d0 > last:  # nothing of the request is in the store: its nearest end instead
+            edge = first if d1 < first else last
+            return edge, edge, "outside"
+        if d0 < first or d1 > last:
+            d0, d1, why = max(d0, first), min(d1, last), "clamped"
+    if (d1 - d0).days + 1 > MAX_PERIOD_DAYS:
+        d0, why = d1 - dt.timedelta(days=MAX_PERIOD_DAYS - 1), "too_long"
+    return d0, d1, why
+
+
 def _defaults() -> dict:
     return {"lang": "zh", "pres": False, "period": "72h", "units": default_units(), "stations": [],
             "pollutant": "aqi", "res": "hour", "edition": "auto"}
@@ -132,6 +154,11 @@ def _load_url(units_all: list[str], stations: list[str]) -> list[tuple[str, str]
     return bad
 
 
+def _day(stamp: pd.Timestamp | None) -> dt.date | None:
+    """The natural day (Beijing) an hour-ending stamp belongs to (00:00 closes the previous day)."""
+    return None if stamp is None else (pd.Timestamp(stamp).tz_convert(TZ) - pd.Timedelta(hours=1)).date()
+
+
 def _write_url(f: Filters, dates) -> None:
     """Mirror the view in the URL (only values that differ from the defaults, to keep links short)."""
     d = _defaults()
@@ -156,8 +183,12 @@ def _write_url(f: Filters, dates) -> None:
         st.query_params.from_dict(params)
 
 
-def render_filters(anchor: pd.Timestamp | None, *, stations: list[str] | None = None) -> Filters:
-    """Draw the sidebar filters and return the view. Values live in session state and the URL."""
+def render_filters(anchor: pd.Timestamp | None, *, stations: list[str] | None = None,
+                   earliest: pd.Timestamp | None = None) -> Filters:
+    """Draw the sidebar filters and return the view. Values live in session state and the URL.
+
+    ``anchor`` and ``earliest`` are the latest and first hour in the store: a custom period is kept
+    inside them (a link may ask for any dates; the page never reads centuries of empty time)."""
     units_all = [*default_units(), SIDE_IDS["地方"], SIDE_IDS["兵团"], REGION_ID]
     station_opts = sorted(stations or [])
     bad = []
@@ -170,15 +201,24 @@ def render_filters(anchor: pd.Timestamp | None, *, stations: list[str] | None = 
     lang = sb.segmented_control(t("language"), LANGS, key="lang", required=True,
                                 format_func=lambda v: "中文" if v == "zh" else "English") or "zh"
     for name, value in bad:
-        st.warning(t("bad_param", lang, name=name, value=str(value)[:40]), icon=":material/link_off:")
+        st.warning(t("bad_param", lang, **md_args(name=str(name)[:40], value=str(value)[:40])), icon=":material/link_off:")
     presentation = sb.toggle(t("presentation", lang), key="pres")
     sb.subheader(t("filters", lang))
     period = sb.selectbox(t("period", lang), PERIODS, key="period", format_func=lambda p: t(f"period_{p}", lang))
     custom = None
     if period == "custom":
-        last = (anchor or pd.Timestamp.now(tz=TZ)).date()
-        st.session_state.setdefault("dates", (last - dt.timedelta(days=6), last))
-        d = sb.date_input(t("period_custom", lang), key="dates")
+        last = _day(anchor) or pd.Timestamp.now(tz=TZ).date()
+        first = _day(earliest) or last
+        st.session_state.setdefault("dates", (max(first, last - dt.timedelta(days=6)), last))
+        asked = st.session_state["dates"]
+        if isinstance(asked, tuple | list) and len(asked) == 2:
+            d0, d1, why = clamp_dates(asked[0], asked[1], first, last)
+            if why:
+                st.session_state["dates"] = (d0, d1)
+                st.warning(t(f"period_{why}", lang, start=str(asked[0]), end=str(asked[1]), first=str(first),
+                             last=str(last), shown=f"{d0}–{d1}", days=MAX_PERIOD_DAYS), icon=":material/date_range:")
+        d = sb.date_input(t("period_custom", lang), key="dates", min_value=first, max_value=last,
+                          format="YYYY-MM-DD")
         if isinstance(d, tuple | list) and len(d) == 2:
             custom = (d[0], d[1])
     names = unit_labels(lang)
