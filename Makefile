@@ -1,6 +1,6 @@
 # RegionAir — the two commands of the README:
 #   make run    set everything up and start the dashboard on the bundled real sample (no network needed)
-#   make test   set everything up and run the linter and the whole test suite
+#   make test   set everything up and run the linter, the import contract and the whole test suite
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -16,6 +16,7 @@ run: setup system sample
 
 test: setup system
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 setup: $(STAMP)
@@ -45,6 +46,7 @@ sample: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) -m bench

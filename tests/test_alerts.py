@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pandas as pd
 import pytest
 
-from regionair.alerts import (
+from regionair.errors import InputError
+from regionair.warnings.alerts import (
     Event,
     Notifier,
     Rule,
@@ -20,7 +21,6 @@ from regionair.alerts import (
     events_from_report,
     load_targets,
 )
-from regionair.errors import InputError
 
 DING_SECRET = "SECexample0123456789abcdef"
 WECOM_KEY = "wecom-key-0000-secret"

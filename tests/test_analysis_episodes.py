@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionair import aqi, region
 from regionair.analysis.episodes import detect_episodes
+from regionair.core import aqi, region
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError
-from regionair.nomenclature import TZ
 
 
 def test_real_january_2022_episode(cnemc_2022_region):

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionair import aqi, region
 from regionair.analysis.latest import station_latest, unit_hourly, unit_kpis, worst_stations
+from regionair.core import aqi, region
+from regionair.core.nomenclature import POLLUTANTS, TZ
 from regionair.errors import InputError
-from regionair.nomenclature import POLLUTANTS, TZ
 
 AT = pd.Timestamp("2022-01-02 00:00", tz=TZ)
 

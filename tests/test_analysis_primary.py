@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionair import aqi, region
 from regionair.analysis.primary import exceedance_days, primary_shares, primary_through_episode, tie_hours
+from regionair.core import aqi, region
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError
-from regionair.nomenclature import TZ
 
 
 def _hourly_result() -> pd.DataFrame:

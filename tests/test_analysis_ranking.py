@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionair import aqi, region
 from regionair.analysis.ranking import compliance, ranking
+from regionair.core import aqi, region
 from regionair.errors import InputError
 
 COLS = {"pm25": 30.0, "pm10": 60.0, "so2": 10.0, "no2": 30.0, "co": 1.0, "o3_8h": 100.0, "aqi": 80.0}

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionair import aqi, region
 from regionair.analysis.trends import (
     calendar_data,
     correlation_matrix,
@@ -21,9 +20,10 @@ from regionair.analysis.trends import (
     time_average,
     weekday_profile,
 )
-from regionair.averaging import daily_means
+from regionair.core import aqi, region
+from regionair.core.averaging import daily_means
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError
-from regionair.nomenclature import TZ
 
 
 def _hours(start: str, n: int) -> pd.DatetimeIndex:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionair.aqi import (
+from regionair.core.aqi import (
     category,
     category_colour,
     daily_aqi,
@@ -18,8 +18,8 @@ from regionair.aqi import (
     publication_aqi,
     round_half_even,
 )
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError
-from regionair.nomenclature import TZ
 
 
 # ---------------------------------------------------------------- IAQI edges
@@ -214,7 +214,7 @@ def test_literal_2012_method_uses_moving_pm_and_o3_8h(cnemc_2022_region):
     assert "iaqi_o3_8h" in lit.columns and "iaqi_o3_8h" not in cn.columns
     row = lit[(lit.station == "1490A") & (lit.time == pd.Timestamp("2022-01-02 00:00", tz=TZ))].iloc[0]
     # PM2.5 IAQI from the 24-h moving mean of the hourly values, not the 1-h value
-    from regionair.averaging import moving_means
+    from regionair.core.averaging import moving_means
 
     mm = moving_means(cnemc_2022_region)
     idx = row.name

@@ -7,10 +7,10 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from regionair import aqi_kernel as K
-from regionair import standards as S
-from regionair.aqi import hourly_aqi
-from regionair.nomenclature import POLLUTANTS, TZ
+from regionair.core import aqi_kernel as K
+from regionair.core import standards as S
+from regionair.core.aqi import hourly_aqi
+from regionair.core.nomenclature import POLLUTANTS, TZ
 
 pytestmark = pytest.mark.skipif(not K.AVAILABLE, reason="numba not installed: hourly_aqi uses the numpy path")
 

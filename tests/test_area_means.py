@@ -13,12 +13,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from regionair import region
 from regionair import store as store_mod
-from regionair.nomenclature import POLLUTANTS
+from regionair.core import region
+from regionair.core.nomenclature import POLLUTANTS
 from regionair.store import Store
-
-from .test_store import read_only
+from tests.test_store import read_only
 
 DERIVED = store_mod.DERIVED_DIR
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionair.averaging import composite_index, daily_means, moving_means, percentile, period_stats
-from regionair.nomenclature import TZ
+from regionair.core.averaging import composite_index, daily_means, moving_means, percentile, period_stats
+from regionair.core.nomenclature import TZ
 
 PUBLISHED_PRECISION = {"pm25": 0.5, "pm10": 0.5, "so2": 0.5, "no2": 0.5, "co": 0.05}
 
@@ -94,7 +94,7 @@ def test_period_stats_and_composite_index():
 
 
 def test_period_stats_good_share(cnemc_2022_region):
-    from regionair.aqi import daily_aqi
+    from regionair.core.aqi import daily_aqi
 
     d = daily_aqi(cnemc_2022_region)
     st = period_stats(d, by="station")

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from regionair import bundle, charts
+from regionair.render import bundle, charts
 
 
 def _png_size(data: bytes) -> tuple[int, int]:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from regionair import charts
-from regionair import standards as S
-from regionair.nomenclature import TZ
+from regionair.core import standards as S
+from regionair.core.nomenclature import TZ
+from regionair.render import charts
 
 
 def _hours(n=30):
@@ -73,7 +73,7 @@ def test_footer_is_inside_the_exported_image_and_clear_of_the_legend():
 
     from PIL import Image
 
-    from regionair.bundle import render_image
+    from regionair.render.bundle import render_image
 
     df = pd.concat([_hours().assign(unit=f"第{i}师 站点{i}", aqi=np.arange(30.0) + i) for i in range(9)])
     fig = charts.time_series(df, x="time", y="aqi", color="unit", title="t", y_title="AQI")

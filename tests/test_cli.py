@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from regionair.cli import main
-from regionair.nomenclature import POLLUTANTS
-
-from .conftest import CNEMC_2022_01_01, CNEMC_2022_01_02_03, CNEMC_2026_03_10, DATA
+from regionair.core.nomenclature import POLLUTANTS
+from tests.conftest import CNEMC_2022_01_01, CNEMC_2022_01_02_03, CNEMC_2026_03_10, DATA
 
 SAMPLE = DATA.parent.parent / "data" / "sample"
 

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError
-from regionair.nomenclature import TZ
 from regionair.sources.cnemc_archive import HEADER, parse_archive, parse_primary, read_archive
-
-from .conftest import CNEMC_2022_01_01, CNEMC_2026_03_10
+from tests.conftest import CNEMC_2022_01_01, CNEMC_2026_03_10
 
 HEAD = ",".join(HEADER)
 

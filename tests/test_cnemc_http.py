@@ -7,8 +7,8 @@ import zipfile
 import pandas as pd
 import pytest
 
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError, SourceError
-from regionair.nomenclature import TZ
 from regionair.sources import cnemc_http
 from regionair.sources.cnemc_http import (
     DEFAULT_BASE_URL,

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from regionair.ingest import ingest_cnemc_path
+from regionair.pipeline.ingest import ingest_cnemc_path
 from regionair.store import Store
 from tests.faultkit import (
     CHILD_ENV,
@@ -53,10 +53,10 @@ ZYGOTE = r"""
 import os, signal, sys
 import numpy as np
 np.seterr(all="ignore")
-import regionair.cli, regionair.ingest, regionair.store, regionair.region, regionair.sources.cnemc_archive  # noqa
+import regionair.cli, regionair.pipeline.ingest, regionair.store, regionair.core.region, regionair.sources.cnemc_archive  # noqa
 import regionair.sources.cnemc_http  # noqa
 from pathlib import Path
-regionair.region.stations(); regionair.region.jurisdictions()   # warm the catalogue caches (no DuckDB yet)
+regionair.core.region.stations(); regionair.core.region.jurisdictions()   # warm the catalogue caches (no DuckDB yet)
 for p in sorted(Path(sys.argv[1]).rglob("*.csv"))[:1]:
     regionair.sources.cnemc_archive.parse_archive(p.read_bytes(), str(p))
 out = os.fdopen(os.dup(1), "w", buffering=1)
@@ -67,7 +67,7 @@ for line in sys.stdin:
     if pid == 0:  # the ingest process
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1); os.dup2(null, 2)
-        regionair.ingest.BATCH_FILES = int(batch)
+        regionair.pipeline.ingest.BATCH_FILES = int(batch)
         rc = regionair.cli.main(["ingest", "--source", "cnemc-archive", "--path", folder, "--store", store])
         out.write(f"done {os.getpid()} {rc}\n"); out.flush()
         while True:          # wait for the test's SIGKILL (no pid reuse race)

@@ -2,7 +2,7 @@
 
 A real HTTP server on 127.0.0.1 (tests/httpfake.py) serves recorded archive files with injected
 faults — timeouts, connection resets, 429 + Retry-After, 500/502/503, truncated bodies, HTML error
-pages, garbage instead of CSV, 404 for unpublished hours. ``regionair.ingest.ingest_cnemc_http``
+pages, garbage instead of CSV, 404 for unpublished hours. ``regionair.pipeline.ingest.ingest_cnemc_http``
 runs against it (base URL from ``REGIONAIR_CNEMC_BASE_URL``, an injected sleep that records instead
 of sleeping). Expected: bounded retries with back-off, every lost hour recorded as a gap with its
 reason, the run finishes, a re-run fills the gaps, the dashboard shows staleness.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from regionair.ingest import ingest_cnemc_http, watch_once
+from regionair.pipeline.ingest import ingest_cnemc_http, watch_once
 from regionair.store import Store
 from tests.faultkit import ROOT, archive_name, expected_frame, hour_files, stored_frame
 from tests.httpfake import FakeServer, fast_client, ok, reset, slow, status, truncated
@@ -164,7 +164,7 @@ def test_quotsoft_days_lost_to_faults_are_recorded_as_gaps(tmp_path, monkeypatch
     """quotsoft over HTTP: a 404 day and a day that stays 503 are gaps (24 hours each), the run finishes."""
     import warnings
 
-    from regionair.ingest import ingest_quotsoft
+    from regionair.pipeline.ingest import ingest_quotsoft
     from tests.conftest import DATA
 
     body = (DATA / "recorded" / "quotsoft" / "china_sites_20220101.csv").read_bytes()

@@ -7,11 +7,10 @@ import warnings
 
 import pandas as pd
 
-from regionair import ingest
-from regionair.ingest import ingest_cnemc_path
+from regionair.pipeline import ingest
+from regionair.pipeline.ingest import ingest_cnemc_path
 from regionair.store import Store
-
-from .faultkit import archive_name, expected_frame, hour_files, stored_frame, write_archive_folder
+from tests.faultkit import archive_name, expected_frame, hour_files, stored_frame, write_archive_folder
 
 KEEP = ["1490A", "1493A", "1496A", "2690A", "3033A"]
 

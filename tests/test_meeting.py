@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionair import meeting, report
+from regionair import meeting
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError
-from regionair.nomenclature import TZ
+from regionair.render import charts, report
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -218,7 +219,7 @@ def test_measures_logged_filtered_and_overlaid(day1_store):
     ms = meeting.measures(day1_store, start="2022-01-01 01:00", end="2022-01-02 00:00")
     assert list(ms["measure_id"]) == [mid] and ms["start"].iloc[0] == _ts("2022-01-01 12:00")
     assert len(meeting.measures(day1_store, jurisdictions=["shihezi"])) == 1
-    fig = meeting.overlay_measures(go.Figure(), ms, names={"urumqi": "乌鲁木齐市"})
+    fig = charts.overlay_measures(go.Figure(), ms, names={"urumqi": "乌鲁木齐市"})
     assert fig.layout.shapes[0].x0 == _ts("2022-01-01 12:00")
     assert fig.layout.annotations[0].text == "乌鲁木齐市·工业企业限产停产"
     with pytest.raises(InputError, match="kind='rain'"):

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import requests
 
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError, SourceError
-from regionair.nomenclature import TZ
 from regionair.sources import openmeteo as om
 from tests.httpfake import RECORDED, fast_client, ok, status
 

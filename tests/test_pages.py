@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from regionair.analysis.latest import station_latest, unit_kpis
-from regionair.i18n import t
-from regionair.nomenclature import TZ
+from regionair.core.i18n import t
+from regionair.core.nomenclature import TZ
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["overview", "hourly", "warnings", "trends", "transport", "primary", "episodes", "rankings", "data", "meeting"]

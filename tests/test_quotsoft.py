@@ -11,8 +11,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError, SourceError
-from regionair.nomenclature import TZ
 from regionair.sources.quotsoft import (
     QuotsoftWarning,
     daily_url,

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from regionair import region
+from regionair.core import region
 from regionair.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]

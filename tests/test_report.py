@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from regionair import report
 from regionair.errors import InputError
+from regionair.render import report
 
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "乌—昌—石区域环境空气质量会商简报"
@@ -46,7 +46,7 @@ def expected(store_path):
     """The period statistics computed independently with the analysis functions."""
     from regionair.analysis.latest import unit_hourly
     from regionair.analysis.ranking import ranking
-    from regionair.aqi import daily_aqi
+    from regionair.core.aqi import daily_aqi
     from regionair.store import Store
 
     h = Store(store_path).hourly("2022-01-01 01:00", "2022-01-04 00:00")

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regionair import audit
-from regionair.auth import (
+from regionair.accounts import audit
+from regionair.accounts.auth import (
     PERMISSIONS,
     ROLES,
     AccountFile,
@@ -33,7 +33,7 @@ from regionair.auth import (
     verify_password,
 )
 from regionair.errors import InputError, StoreError
-from regionair.exports import neutralise, to_csv_bytes, to_xlsx_bytes
+from regionair.render.exports import neutralise, to_csv_bytes, to_xlsx_bytes
 from regionair.sources.upload import check_xlsx_container, preview_upload
 from regionair.store import Store
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from regionair import standards as S
+from regionair.core import standards as S
 
 # standards.md §2.1, one row per IAQI level: IAQI, SO2 24h, SO2 1h, NO2 24h, NO2 1h, PM10 2012, PM10 2026,
 # CO 24h, CO 1h, O3 1h, O3 8h, PM2.5 2012, PM2.5 2026  (None = no breakpoint)

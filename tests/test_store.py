@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 
 from regionair import store as store_mod
+from regionair.core.nomenclature import HOURLY_COLUMNS, POLLUTANTS, PROVENANCE_COLUMNS, TZ
 from regionair.errors import InputError, StoreError
-from regionair.nomenclature import HOURLY_COLUMNS, POLLUTANTS, PROVENANCE_COLUMNS, TZ
 from regionair.store import Store, resolve_store_path
 
 REPO = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from regionair.errors import StoreError
-from regionair.ingest import ingest_cnemc_http, ingest_cnemc_path
+from regionair.pipeline.ingest import ingest_cnemc_http, ingest_cnemc_path
 from regionair.store import Store
 from tests.faultkit import ROOT, archive_name, expected_frame, hour_files, stored_frame, write_archive_folder
 

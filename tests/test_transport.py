@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from regionair.analysis import transport as tr
+from regionair.core.i18n import column_label
 from regionair.errors import InputError
-from regionair.i18n import column_label
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = Path(__file__).parent / "data" / "recorded"

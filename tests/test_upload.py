@@ -11,8 +11,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError
-from regionair.nomenclature import TZ
 from regionair.sources.upload import (
     Issue,
     UploadPreview,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError, SourceError
-from regionair.nomenclature import TZ
 from regionair.sources.waqi import get_waqi_bounds, waqi_token
 from tests.httpfake import RECORDED, FakeServer, fast_client, ok
 

@@ -11,16 +11,16 @@ import pytest
 
 from regionair.analysis import near_threshold as nt
 from regionair.analysis.forecast import critical_days, fit_correction, forecast_daily, rolling_aqi
-from regionair.analysis.warnings import (
+from regionair.core.aqi import iaqi
+from regionair.core.nomenclature import POLLUTANTS, TZ
+from regionair.errors import InputError
+from regionair.warnings.desk import (
     active_warnings,
     regional_lifting,
     warning_timeline,
     warnings_report,
 )
-from regionair.aqi import iaqi
-from regionair.errors import InputError
-from regionair.nomenclature import POLLUTANTS, TZ
-from regionair.warning_schemes import level_met, list_schemes, load_scheme
+from regionair.warnings.schemes import level_met, list_schemes, load_scheme
 
 BASE = {"pm25": 10.0, "pm10": 20.0, "so2": 5.0, "no2": 10.0, "co": 0.3, "o3": 30.0}
 
@@ -534,7 +534,7 @@ def test_report_with_forecast_and_cli(cnemc_2022_region, monkeypatch, capsys):
     import regionair.store
 
     monkeypatch.setattr(regionair.store, "Store", FakeStore)
-    from regionair import warnings_cli
+    from regionair.cli import warning_commands as warnings_cli
 
     p = argparse.ArgumentParser()
     warnings_cli.add_command(p.add_subparsers(dest="command"))

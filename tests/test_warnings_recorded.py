@@ -7,10 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from regionair.analysis.warnings import warnings_report
 from regionair.sources.openmeteo import parse_air_quality
-
-from .conftest import DATA
+from regionair.warnings.desk import warnings_report
+from tests.conftest import DATA
 
 RECORDED = DATA / "recorded" / "openmeteo" / "air_quality_one_point.json"
 

@@ -8,11 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from regionair.ingest import evaluate_alerts
+from regionair.pipeline.ingest import evaluate_alerts
 from regionair.sources.cnemc_archive import read_archive
 from regionair.store import Store
-
-from .conftest import CNEMC_2022_01_01, CNEMC_2022_01_02_03
+from tests.conftest import CNEMC_2022_01_01, CNEMC_2022_01_02_03
 
 
 @pytest.fixture

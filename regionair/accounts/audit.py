@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from .errors import InputError
+from regionair.errors import InputError
 
 __all__ = ["ACTIONS", "TABLE", "events", "record", "redact"]
 

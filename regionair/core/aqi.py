@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import standards as S
-from .errors import InputError
-from .nomenclature import POLLUTANTS, TZ
+from regionair.core import standards as S
+from regionair.core.nomenclature import POLLUTANTS, TZ
+from regionair.errors import InputError
 
 HOURLY_METHODS = ("cnemc", "hj633-2012-literal")
 AVERAGINGS = ("1h", "24h", "8h")
@@ -296,7 +296,7 @@ def hourly_aqi(frame: pd.DataFrame, *, edition: str = "auto", method: str = "cne
     frame : DataFrame
         Canonical hourly frame: ``station``, ``time`` (tz-aware, Beijing, hour-ending) and the 1-h
         means ``pm25 pm10 so2 no2 o3`` [µg/m³] and ``co`` [mg/m³]. Jurisdiction means from
-        :func:`regionair.region.aggregate` are accepted too (average first, then score — HJ 633-2026
+        :func:`regionair.core.region.aggregate` are accepted too (average first, then score — HJ 633-2026
         §4.2.1).
     edition : {"auto", "2012", "2026"}
         ``"auto"`` picks per row by natural day (module docstring).
@@ -338,7 +338,7 @@ def hourly_aqi(frame: pd.DataFrame, *, edition: str = "auto", method: str = "cne
     lit_rows = literal & (editions == "2012") if literal else np.zeros(len(frame), dtype=bool)
     moving = None
     if literal or (vals["so2"] > S.SO2_1H_TOP).any():
-        from .averaging import moving_means
+        from regionair.core.averaging import moving_means
 
         moving = moving_means(frame)
     for p in ("pm25", "pm10"):
@@ -377,7 +377,7 @@ _LABELS: dict[str, pa.Array] = {}
 
 def _label_column(table: str, codes: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
     """``labels[codes]`` as a string column, gathered in Arrow (no Python object per row)."""
-    from . import aqi_kernel as K
+    from regionair.core import aqi_kernel as K
 
     labels = _LABELS.get(table)
     if labels is None:
@@ -391,14 +391,14 @@ def _label_column(table: str, codes: np.ndarray) -> pd.api.extensions.ExtensionA
 
 
 def _hourly_fast(frame: pd.DataFrame, edition: str) -> pd.DataFrame | None:
-    """``hourly_aqi(method="cnemc")`` through the fused kernel (:mod:`regionair.aqi_kernel`); identical
+    """``hourly_aqi(method="cnemc")`` through the fused kernel (:mod:`regionair.core.aqi_kernel`); identical
     output. None when the kernel is unavailable or a 2012 SO2 1-h value exceeds 800 µg/m³ (the 24-h
     substitution of HJ 633-2012 Table 1 note 2 stays on the reference path).
 
     The label columns (primary pollutants, category, edition, missing) are gathered from small label
     tables by the kernel's integer codes in Arrow, so no Python string is created per row; the input
     columns are shared with the result, not copied (pandas copy-on-write)."""
-    from . import aqi_kernel as K
+    from regionair.core import aqi_kernel as K
 
     if not K.AVAILABLE:
         return None
@@ -471,7 +471,7 @@ def daily_aqi(frame: pd.DataFrame, *, edition: str = "auto") -> pd.DataFrame:
     ----------
     frame : DataFrame
         Canonical hourly frame (see :func:`hourly_aqi`), or a daily frame already produced by
-        :func:`regionair.averaging.daily_means` (recognised by its ``date`` column).
+        :func:`regionair.core.averaging.daily_means` (recognised by its ``date`` column).
     edition : {"auto", "2012", "2026"}
 
     Returns
@@ -488,9 +488,9 @@ def daily_aqi(frame: pd.DataFrame, *, edition: str = "auto") -> pd.DataFrame:
     breakpoints), MDA8 (8-h breakpoints; > 800 µg/m³ → not computed, the O3 1-h IAQI stands, note 3).
     2026 (HJ 633-2026 §4.2.2): six — the daily means and MDA8 (> 800 → IAQI 300, note c); the daily
     concentrations are rounded per GB/T 8170 first. Validity per GB 3095 Table 4 / HJ 663 §6.1.2
-    (see :func:`regionair.averaging.daily_means`).
+    (see :func:`regionair.core.averaging.daily_means`).
     """
-    from .averaging import daily_means
+    from regionair.core.averaging import daily_means
 
     daily = frame if "date" in frame.columns else daily_means(frame)
     editions = _row_editions(daily, edition, day_col="date")

@@ -100,8 +100,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .errors import InputError, StoreError
-from .nomenclature import POLLUTANTS, PROVENANCE_COLUMNS, TZ_NAME
+from regionair.core.nomenclature import POLLUTANTS, PROVENANCE_COLUMNS, TZ_NAME
+from regionair.errors import InputError, StoreError
 
 __all__ = [
     "ENV_VAR",
@@ -294,7 +294,7 @@ def resolve_store_path(path: str | os.PathLike | None = None) -> Path:
     """
     if path is None or str(path) == "":
         env = os.environ.get(ENV_VAR, "").strip()
-        path = env or Path(__file__).resolve().parent.parent / "data" / "store"
+        path = env or Path(__file__).resolve().parents[2] / "data" / "store"
     return Path(path).expanduser().absolute()
 
 
@@ -1440,11 +1440,11 @@ class Store:
         start, end : str, datetime or Timestamp, optional
             Inclusive bounds on the hour-ending ``time``; naive values are Beijing time.
         stations : str or iterable of str, optional
-            Station codes (resolve jurisdictions to stations with :mod:`regionair.region`).
+            Station codes (resolve jurisdictions to stations with :mod:`regionair.core.region`).
         sources : str or iterable of str, optional
             Only rows from these sources.
         pollutants : str or iterable of str, optional
-            Subset of :data:`~regionair.nomenclature.POLLUTANTS`; default all six.
+            Subset of :data:`~regionair.core.nomenclature.POLLUTANTS`; default all six.
         columns : iterable of str, optional
             Extra columns: provenance columns and/or ``ingest_id``, ``ingested_at``, ``revision``
             (canonical columns named here are returned once). Default: every provenance column;
@@ -1527,14 +1527,14 @@ class Store:
         Parameters
         ----------
         start, end : time bounds (inclusive; naive = Beijing).
-        unit_of : ``{station code: unit id}`` — e.g. :func:`regionair.region.unit_map`.
+        unit_of : ``{station code: unit id}`` — e.g. :func:`regionair.core.region.unit_map`.
         pollutants, sources : optional restrictions.
 
         Returns
         -------
         DataFrame ``station`` (the unit id), ``time``, one column per pollutant (mean over the unit's
         stations with a valid value; NaN when none) and ``n_<pollutant>`` (stations contributing) —
-        the same as :func:`regionair.region.aggregate` on :meth:`hourly`. When several sources hold the
+        the same as :func:`regionair.core.region.aggregate` on :meth:`hourly`. When several sources hold the
         same station-hour, the first source in name order is used once (never double-counted).
         Sorted by unit, then time.
 
@@ -2367,7 +2367,7 @@ class Store:
         Parameters
         ----------
         frame : pandas.DataFrame
-            Canonical hourly frame (see :mod:`regionair.nomenclature`): ``station``, ``time``
+            Canonical hourly frame (see :mod:`regionair.core.nomenclature`): ``station``, ``time``
             (tz-aware, or naive = Beijing; on the hour), pollutants [µg/m³, CO mg/m³], ``source``,
             optional provenance columns. A pollutant or provenance column the frame does not
             carry is left as stored; a NaN in a carried column is a value (missing).

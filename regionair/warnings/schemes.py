@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from regionair.errors import InputError
 
-SCHEMES_DIR = Path(__file__).resolve().parents[1] / "data" / "warning_schemes"
+SCHEMES_DIR = Path(__file__).resolve().parents[2] / "data" / "warning_schemes"
 DEFAULT_SCHEME = "national-2024-reconstructed"
 #: Xinjiang's regional lifting rule (自治区 notice 2024-03-02, standards.md §5.3), used when a scheme has none.
 DEFAULT_REGIONAL_LIFTING = {"below": 150.0, "hours": 36, "min_units": 3, "min_prefectures": 2}

@@ -15,7 +15,7 @@ only draw those blocks:
 * :func:`to_pdf` — that HTML printed by headless Chromium, which embeds the Noto CJK fonts.
 
 Statistics follow :mod:`regionair.analysis.ranking` (HJ 663 period statistics, composite index,
-GB 3095 validity) on jurisdiction area means (:func:`regionair.region.aggregate`).
+GB 3095 validity) on jurisdiction area means (:func:`regionair.core.region.aggregate`).
 """
 
 from __future__ import annotations
@@ -35,18 +35,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import aqi, charts, region
-from . import standards as S
-from .analysis._common import unit_catalogue
-from .analysis.episodes import detect_episodes
-from .analysis.latest import unit_hourly
-from .analysis.primary import primary_shares
-from .analysis.ranking import ranking
-from .analysis.trends import calendar_data
-from .bundle import ChartItem, render_image
-from .errors import InputError, RegionairError
-from .i18n import category_name, pollutant_label, primary_label
-from .nomenclature import POLLUTANTS, TZ
+from regionair.analysis._common import unit_catalogue
+from regionair.analysis.episodes import detect_episodes
+from regionair.analysis.latest import unit_hourly
+from regionair.analysis.primary import primary_shares
+from regionair.analysis.ranking import ranking
+from regionair.analysis.trends import calendar_data
+from regionair.core import aqi, region
+from regionair.core import standards as S
+from regionair.core.files import atomic_write
+from regionair.core.i18n import category_name, pollutant_label, primary_label
+from regionair.core.nomenclature import POLLUTANTS, TZ
+from regionair.errors import InputError, RegionairError
+from regionair.render import charts
+from regionair.render.bundle import ChartItem, render_image
+from regionair.render.charts import overlay_measures
 
 FORMATS = ("docx", "pdf", "html")
 _P = ["station", "time", *POLLUTANTS]
@@ -376,7 +379,7 @@ def _near_and_warnings(h, ju, dj, units, t0, t1) -> tuple[pd.DataFrame, pd.DataF
         near |= (bnd - a >= 0) & (bnd - a <= NEAR_BAND)
     near_h = ju.loc[near].groupby("station").size()
     try:
-        from .analysis.warnings import warnings_report
+        from regionair.warnings.desk import warnings_report
 
         rep = warnings_report(h, at=t1)
         tl = rep["warning_timeline"]
@@ -426,7 +429,7 @@ _FOOT_MARGIN = 130  # bottom margin that holds the legend and the footer line [p
 
 def _foot(fig, text: str, *, width: int = 1000, height: int = 520, left: int | None = None):
     """Fix the export size and put the footer (source · period · edition) at the bottom edge, inside the
-    image: :func:`regionair.charts.footer` places it relative to the plot height, which clips it on tall
+    image: :func:`regionair.render.charts.footer` places it relative to the plot height, which clips it on tall
     or short figures."""
     top = 60
     fig.update_layout(width=width, height=height, margin=dict(t=top, b=_FOOT_MARGIN, **({"l": left} if left else {})))
@@ -481,8 +484,6 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
     fig = charts.time_series(series, x="x", y="aqi", color="unit", title=_t("f_trend", lang), y_title="AQI",
                              lang=lang, bands=True)
     if measures is not None and len(measures):
-        from .meeting import overlay_measures
-
         overlay_measures(fig, measures[measures["jurisdiction"].isin(b.units)], names=names, lang=lang)
     fig.update_layout(legend=dict(y=-0.22))
     items.append(ChartItem("trend", _foot(fig, foot), series, title=_t("f_trend", lang)))
@@ -725,7 +726,7 @@ def tables(b: Briefing) -> dict[str, Table]:
     out["t8"] = Table("t8", _t("t8", lang), [_t("unit", lang), _t("stations", lang), _t("capture", lang),
                                              _t("days", lang), _t("valid_stat", lang)], rows, data=c)
     if b.actions is not None and len(b.actions):
-        from .meeting import STATUSES
+        from regionair.meeting import STATUSES
 
         rows = [[a.item, a.action, a.responsible, a.cooperating or "—", a.deadline,
                  STATUSES.get(a.status, (a.status, a.status))[0 if lang == "zh" else 1]] for a in b.actions.itertuples()]
@@ -1086,7 +1087,7 @@ def briefing_from_store(store, start, end, *, jurisdictions=None, lang: str = "z
                         snapshot_id: str | None = None, **kw) -> Briefing:
     """Build a briefing from the store; with ``snapshot_id`` from the data frozen in that meeting
     snapshot, with its minutes, agreed actions and control measures."""
-    from . import meeting
+    from regionair import meeting
 
     d0, d1, t0, t1 = _period(start, end)
     snap = store.snapshot()
@@ -1114,7 +1115,7 @@ def briefing_from_store(store, start, end, *, jurisdictions=None, lang: str = "z
 
 
 def cmd_report(args) -> int:
-    from .store import Store
+    from regionair.store import Store
 
     store = Store(args.store, create=False) if args.store else Store(create=False)
     units = [u.strip() for u in args.jurisdictions.split(",") if u.strip()] if args.jurisdictions else None
@@ -1122,9 +1123,7 @@ def cmd_report(args) -> int:
                             snapshot_id=args.snapshot)
     fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
     data = render(b, fmt)
-    from .cli import _atomic_write
-
-    _atomic_write(Path(args.out), lambda p: Path(p).write_bytes(data))
+    atomic_write(Path(args.out), lambda p: Path(p).write_bytes(data))
     print(f"briefing {b.start}…{b.end} ({len(b.units)} jurisdictions, {len(b.episodes)} episodes) → {args.out}",
           file=sys.stderr)
     return 0

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import standards as S
-from .errors import InputError
-from .nomenclature import POLLUTANTS, TZ
+from regionair.core import standards as S
+from regionair.core.nomenclature import POLLUTANTS, TZ
+from regionair.errors import InputError
 
 DAILY_POLLUTANTS = ("pm25", "pm10", "so2", "no2", "co")
 _HOUR = np.timedelta64(1, "h")
@@ -228,7 +228,7 @@ def period_stats(daily: pd.DataFrame, *, by: str | list[str] = "station", freq: 
             row["n_days"] = int(ok.sum())
             row["good_days"] = int((a[ok] <= 100).sum())
             row["good_share"] = 100.0 * row["good_days"] / row["n_days"] if row["n_days"] else np.nan
-            from .aqi import category_level
+            from regionair.core.aqi import category_level
 
             lv = category_level(a[ok])
             for level in range(1, 7):
@@ -243,7 +243,7 @@ def composite_index(stats: pd.DataFrame, *, basis: str = "HJ663-2013") -> pd.Dat
     Parameters
     ----------
     stats : output of :func:`period_stats`.
-    basis : key of :data:`regionair.standards.COMPOSITE_BASES` — ``"HJ663-2013"`` (MEE ranking rule:
+    basis : key of :data:`regionair.core.standards.COMPOSITE_BASES` — ``"HJ663-2013"`` (MEE ranking rule:
         SO2/NO2/PM10/PM2.5 period means over annual grade II limits 60/40/70/35, CO p95 over 4 mg/m³, O3
         MDA8 p90 over 160 µg/m³) or ``"HJ663-2026-unverified"`` (weights and divisors not verified —
         standards.md §4.3, U2).

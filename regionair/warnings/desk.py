@@ -6,7 +6,7 @@ dict of DataFrames. The pieces live in
 
 * :mod:`regionair.analysis.near_threshold` — §1 flags and driver stations, §2 budgets, O3, running AQI;
 * :mod:`regionair.analysis.forecast` — bias-corrected daily forecasts, skill, rolling-24-h AQI, 临界天;
-* :mod:`regionair.warning_schemes` — the warning schemes (data files) and their conditions;
+* :mod:`regionair.warnings.schemes` — the warning schemes (data files) and their conditions;
 * this module — the warning state machine (start, upgrade, lifting), the regional lifting rule and the
   report.
 
@@ -26,7 +26,7 @@ it is the bias-corrected forecast.
 
 Regional lifting (自治区 notice 2024-03-02, standards.md §5.3): at τ, the jurisdictions whose forecast
 ``r`` stays < 150 for the next 36 h are taken; the rule holds when a connected group of them on the
-catalogue's neighbour graph (:func:`regionair.region.neighbour_pairs`) has ≥ 3 members in > 1 prefecture.
+catalogue's neighbour graph (:func:`regionair.core.region.neighbour_pairs`) has ≥ 3 members in > 1 prefecture.
 Prefecture of a unit: its ``parent`` in ``jurisdictions.csv``, or the unit itself when its parent is the
 autonomous region (乌鲁木齐市, 五家渠市, 石河子市 are prefecture-level).
 """
@@ -36,11 +36,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..nomenclature import beijing_time
-from ..warning_schemes import DEFAULT_SCHEME, Scheme, level_met, load_scheme
-from . import near_threshold as nt
-from .forecast import critical_days, forecast_daily
+from regionair.analysis import near_threshold as nt
+from regionair.analysis.forecast import critical_days, forecast_daily
+from regionair.core.nomenclature import beijing_time
+from regionair.errors import InputError
+from regionair.warnings.schemes import DEFAULT_SCHEME, Scheme, level_met, load_scheme
 
 _HOUR = pd.Timedelta(hours=1)
 
@@ -73,7 +73,7 @@ def warning_timeline(rolling: pd.DataFrame, scheme: str | Scheme = DEFAULT_SCHEM
     ----------
     rolling : rolling-24-h AQI frame (:func:`regionair.analysis.forecast.rolling_aqi`): ``jurisdiction``,
         ``time``, ``aqi``, optional ``observed``.
-    scheme : scheme name, path or :class:`~regionair.warning_schemes.Scheme`.
+    scheme : scheme name, path or :class:`~regionair.warnings.schemes.Scheme`.
     lookahead_hours : how far ahead a forecast condition triggers a warning [h].
 
     Returns
@@ -202,7 +202,7 @@ def active_warnings(timeline: pd.DataFrame, at, scheme: str | Scheme = DEFAULT_S
 
 def prefectures() -> dict[str, str]:
     """Jurisdiction id → prefecture (the ``parent``, or the unit itself when its parent is the region)."""
-    from ..region import jurisdictions
+    from regionair.core.region import jurisdictions
 
     jt = jurisdictions()
     jt = jt[jt["level"] == "jurisdiction"] if "level" in jt.columns else jt
@@ -219,7 +219,7 @@ def regional_lifting(rolling: pd.DataFrame, at, *, below: float = 150, hours: in
     rolling : rolling-24-h AQI frame (``jurisdiction``, ``time``, ``aqi``).
     at : first hour evaluated.
     below, hours, min_units, min_prefectures : the rule (defaults: Xinjiang notice 2024-03-02).
-    neighbours : ``a``, ``b`` pairs (default :func:`regionair.region.neighbour_pairs`).
+    neighbours : ``a``, ``b`` pairs (default :func:`regionair.core.region.neighbour_pairs`).
     prefecture : jurisdiction → prefecture (default :func:`prefectures`).
 
     Returns
@@ -229,7 +229,7 @@ def regional_lifting(rolling: pd.DataFrame, at, *, below: float = 150, hours: in
     meeting the < ``below`` for ``hours`` test at that hour).
     """
     if neighbours is None:
-        from ..region import neighbour_pairs
+        from regionair.core.region import neighbour_pairs
 
         neighbours = neighbour_pairs()
     pref = prefectures() if prefecture is None else prefecture
@@ -286,7 +286,7 @@ def warnings_report(hourly: pd.DataFrame, at=None, forecast: pd.DataFrame | None
         mg/m³, ``run_time``) holding the current run and the archived runs; None → no forecast (warning
         levels then come from the observed rolling AQI only).
     scheme : ``"national-2018"``, ``"national-2024-reconstructed"`` (default), ``"local-example"``, a path
-        to a .toml scheme, or a :class:`~regionair.warning_schemes.Scheme`.
+        to a .toml scheme, or a :class:`~regionair.warnings.schemes.Scheme`.
     band : near-threshold band below a boundary [IAQI points].
     boundaries : budget boundaries B.
     flag_boundaries : boundaries watched by the flags.

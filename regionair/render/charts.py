@@ -16,9 +16,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from . import standards as S
-from .aqi import category_colour
-from .i18n import category_name, pollutant_label, primary_label, t
+from regionair.core import standards as S
+from regionair.core.aqi import category_colour
+from regionair.core.i18n import category_name, pollutant_label, primary_label, t
+from regionair.meeting import MEASURE_TYPES
 
 #: Fonts that carry Chinese glyphs, in order of preference (Noto CJK is installed by `make setup`).
 FONT_STACK = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif'
@@ -302,3 +303,18 @@ def pollutant_axis_title(code: str, lang: str) -> str:
 def to_json(fig: go.Figure) -> str:
     """Figure as JSON (for export bundles)."""
     return json.dumps(fig.to_plotly_json(), default=str)
+
+
+def overlay_measures(fig: go.Figure, ms: pd.DataFrame, *, names: dict[str, str] | None = None,
+                     lang: str = "zh") -> go.Figure:
+    """Shade each measure's period on a time-axis figure, labelled with jurisdiction and kind."""
+    names = names or {}
+    palette = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#7f7f7f"]
+    for i, m in enumerate(ms.itertuples()):
+        kind = MEASURE_TYPES.get(m.kind, (m.kind, m.kind))[0 if lang == "zh" else 1]
+        fig.add_vrect(x0=m.start, x1=m.end, fillcolor=palette[i % len(palette)], opacity=0.10, line_width=1,
+                      line_dash="dot", line_color=palette[i % len(palette)], layer="below",
+                      annotation_text=f"{names.get(m.jurisdiction, m.jurisdiction)}·{kind}",
+                      annotation_position="top left", annotation_font_size=10)
+    return fig
+

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import standards as S
-from .nomenclature import POLLUTANT_LABELS, UNITS
+from regionair.core import standards as S
+from regionair.core.nomenclature import POLLUTANT_LABELS, UNITS
 
 LANGS = ("zh", "en")
 

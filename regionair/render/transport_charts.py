@@ -1,7 +1,7 @@
 """Plotly figure builders for the transport analyses (:mod:`regionair.analysis.transport`).
 
 Each builder takes the table an analysis returned and gives a ``plotly.graph_objects.Figure`` in
-the shared template (:func:`regionair.charts.template`). Polar charts use the meteorological
+the shared template (:func:`regionair.render.charts.template`). Polar charts use the meteorological
 convention: north up, clockwise, a bar at 270° means wind **from** the west. No Streamlit here.
 """
 
@@ -12,8 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .charts import template
-from .i18n import column_label
+from regionair.core.i18n import column_label
+from regionair.render.charts import template
 
 #: Sequential colours for speed / concentration classes (light → dark).
 CLASS_COLOURS = ("#c6dbef", "#6baed6", "#2171b5", "#fdae61", "#f46d43", "#d73027", "#a50026", "#67001f")
@@ -138,7 +138,7 @@ def transport_map(bounds, points: pd.DataFrame, table: pd.DataFrame, names: dict
 
     Parameters
     ----------
-    bounds : GeoDataFrame — jurisdiction polygons (:func:`regionair.region.boundaries`).
+    bounds : GeoDataFrame — jurisdiction polygons (:func:`regionair.core.region.boundaries`).
     points : DataFrame — :func:`~regionair.analysis.transport.centroids` output.
     table : DataFrame — :func:`~regionair.analysis.transport.transport_matrix` output.
     min_support : float — draw an arrow only when ``support`` ≥ this and lag ≥ 1 h.

@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
-from .errors import InputError
-from .nomenclature import POLLUTANTS, PROVENANCE_COLUMNS, TZ, beijing_time
+from regionair.core.nomenclature import POLLUTANTS, PROVENANCE_COLUMNS, TZ, beijing_time
+from regionair.errors import InputError
 
 SNAPSHOTS = "meeting_snapshots"
 MINUTES = "meeting_minutes"
@@ -145,7 +144,7 @@ def create_snapshot(store, *, cutoff, start, units: Sequence[str], edition: str 
     -------
     MeetingSnapshot — its ``id`` goes in the permalink ``?snapshot=<id>``.
     """
-    from .aqi import _check_edition
+    from regionair.core.aqi import _check_edition
 
     _check_edition(edition)
     if lang not in ("zh", "en"):
@@ -340,7 +339,7 @@ def actions(store, snapshot_id: str | None = None, *, history: bool = False, tod
 def add_measure(store, *, jurisdiction: str, start, end, kind: str, unit: str, description: str = "",
                 snapshot_id: str = "") -> str:
     """Log a control measure of a jurisdiction (``kind`` from :data:`MEASURE_TYPES`); returns ``measure_id``."""
-    from . import region
+    from regionair.core import region
 
     ids = set(region.jurisdictions()["id"])
     if jurisdiction not in ids:
@@ -435,17 +434,3 @@ def before_after(unit_hourly: pd.DataFrame, jurisdiction: str, start, end, *,
                      "change_pct": 100.0 * (dm - bm) / bm if bm and not np.isnan(bm) else np.nan,
                      "caution": CAUTION[lang]})
     return pd.DataFrame(rows)
-
-
-def overlay_measures(fig: go.Figure, ms: pd.DataFrame, *, names: dict[str, str] | None = None,
-                     lang: str = "zh") -> go.Figure:
-    """Shade each measure's period on a time-axis figure, labelled with jurisdiction and kind."""
-    names = names or {}
-    palette = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#7f7f7f"]
-    for i, m in enumerate(ms.itertuples()):
-        kind = MEASURE_TYPES.get(m.kind, (m.kind, m.kind))[0 if lang == "zh" else 1]
-        fig.add_vrect(x0=m.start, x1=m.end, fillcolor=palette[i % len(palette)], opacity=0.10, line_width=1,
-                      line_dash="dot", line_color=palette[i % len(palette)], layer="below",
-                      annotation_text=f"{names.get(m.jurisdiction, m.jurisdiction)}·{kind}",
-                      annotation_position="top left", annotation_font_size=10)
-    return fig

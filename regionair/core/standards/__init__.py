@@ -1,6 +1,6 @@
 """Published Chinese ambient air-quality rules as data tables, per edition.
 
-Nothing here computes: :mod:`regionair.aqi` and :mod:`regionair.averaging` read these tables.
+Nothing here computes: :mod:`regionair.core.aqi` and :mod:`regionair.core.averaging` read these tables.
 Every table names the document and table it comes from; ``tests/test_standards.py`` pins every
 row to ``shared/reference/standards.md``.
 

@@ -1,13 +1,13 @@
 """Fused hourly-AQI kernel: IAQI of the six 1-h values, AQI, primary pollutants and category in one pass.
 
-This is the engine behind :func:`regionair.aqi.hourly_aqi` for ``method="cnemc"`` (HJ 633-2026
+This is the engine behind :func:`regionair.core.aqi.hourly_aqi` for ``method="cnemc"`` (HJ 633-2026
 §4.2.3–4.2.4 and CNEMC practice 2022–2026, standards.md §2.4, §2.8). It computes exactly what the
-reference numpy path in :mod:`regionair.aqi` computes — the same floating-point operations in the same
+reference numpy path in :mod:`regionair.core.aqi` computes — the same floating-point operations in the same
 order — but per station-hour in a compiled loop (numba), without the dozens of temporary arrays of the
 array-at-a-time version. ``tests/test_aqi_kernel.py`` pins the two paths to identical results on the real
 CNEMC rows and on random inputs (NaN, negatives, exact breakpoints, above the table top, both editions).
 
-Every table is read from :mod:`regionair.standards` (HJ 633-2012 Table 1; HJ 633-2026 Table 3); nothing
+Every table is read from :mod:`regionair.core.standards` (HJ 633-2012 Table 1; HJ 633-2026 Table 3); nothing
 is inlined here.
 
 Outputs are compact: IAQIs and AQI as float64, the category level as int8 (0 = no AQI, 1–6), and the
@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import standards as S
-from .nomenclature import POLLUTANTS
+from regionair.core import standards as S
+from regionair.core.nomenclature import POLLUTANTS
 
 try:  # numba is a runtime dependency (requirements.txt); the numpy path remains the reference
     from numba import njit
@@ -32,11 +32,11 @@ try:  # numba is a runtime dependency (requirements.txt); the numpy path remains
 except ImportError:  # pragma: no cover - exercised only without numba
     AVAILABLE = False
 
-_EPS = 1e-9  # same guard as regionair.aqi._ceil
+_EPS = 1e-9  # same guard as regionair.core.aqi._ceil
 _NP = len(POLLUTANTS)
 _NBP = max(len(v) for ed in S.BREAKPOINTS.values() for p in ed.values() for v in p.values())
 
-#: Edition codes used by the kernel (index into :data:`regionair.standards.EDITIONS`).
+#: Edition codes used by the kernel (index into :data:`regionair.core.standards.EDITIONS`).
 EDITION_CODES = {ed: i for i, ed in enumerate(S.EDITIONS)}
 
 
@@ -83,7 +83,7 @@ def _labels(order: tuple[str, ...]) -> np.ndarray:
 
 #: Primary-pollutant mask → codes, sorted alphabetically (as ``aqi._primary`` lists ties).
 PRIMARY_LABELS = _labels(tuple(sorted(POLLUTANTS)))
-#: Missing-pollutant mask → codes in :data:`~regionair.nomenclature.POLLUTANTS` order (as ``aqi._missing``).
+#: Missing-pollutant mask → codes in :data:`~regionair.core.nomenclature.POLLUTANTS` order (as ``aqi._missing``).
 MISSING_LABELS = _labels(POLLUTANTS)
 
 
@@ -170,7 +170,7 @@ def edition_codes(frame: pd.DataFrame, edition: str = "auto") -> np.ndarray:
     """Edition code per row (0 = HJ 633-2012, 1 = HJ 633-2026) without building date objects.
 
     ``"auto"``: a row is 2026 when its natural day (date of ``time − 1 h``, Beijing) is on or after
-    2026-03-01, i.e. when ``time`` ≥ 2026-03-01 01:00 Beijing (:func:`regionair.aqi.natural_day`).
+    2026-03-01, i.e. when ``time`` ≥ 2026-03-01 01:00 Beijing (:func:`regionair.core.aqi.natural_day`).
     """
     n = len(frame)
     if edition != "auto":

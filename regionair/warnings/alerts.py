@@ -2,7 +2,7 @@
 
 Flow
 ----
-1. :func:`events_from_report` turns a :func:`regionair.analysis.warnings.warnings_report` into
+1. :func:`events_from_report` turns a :func:`regionair.warnings.desk.warnings_report` into
    :class:`Event` s according to :class:`Rule` s (*what*: ``warning``, ``forecast_level``, ``flag``,
    ``budget``, ``critical_day``; *where*: jurisdiction ids or ``*``; *level*: the lowest level that fires).
 2. :class:`Notifier` delivers them to the configured targets:
@@ -13,7 +13,7 @@ Flow
    * **rate-limited** — at most ``rate_limit[0]`` messages per target per ``rate_limit[1]`` seconds; a
      limited message is not marked sent, so it goes out on a later run;
    * **logged** — one JSON line per delivery attempt / clearance (``log_path``) and the ``logging`` logger
-     ``regionair.alerts``. URLs, tokens, secrets and passwords are never written anywhere.
+     ``regionair.warnings.alerts``. URLs, tokens, secrets and passwords are never written anywhere.
 
 Targets (secrets)
 -----------------
@@ -50,9 +50,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
+from regionair.errors import InputError
 
-log = logging.getLogger("regionair.alerts")
+log = logging.getLogger("regionair.warnings.alerts")
 
 TARGET_TYPES = ("wecom", "dingtalk", "json", "smtp")
 #: Levels per kind of rule, lowest first; a rule fires at its level and above.
@@ -142,7 +142,7 @@ class Event:
 
 def _jname(j: str) -> str:
     try:
-        from .region import jurisdictions
+        from regionair.core.region import jurisdictions
 
         t = jurisdictions().set_index("id")["name_zh"]
         return str(t.get(j, j))
@@ -162,7 +162,7 @@ def events_from_report(report: Mapping[str, pd.DataFrame], rules: Iterable[Rule 
 
     Parameters
     ----------
-    report : dict from :func:`regionair.analysis.warnings.warnings_report`.
+    report : dict from :func:`regionair.warnings.desk.warnings_report`.
     rules : :class:`Rule` s or dicts with the same fields.
     """
     out: list[Event] = []

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import InputError, RegionairError
+from regionair.errors import InputError, RegionairError
 
 __all__ = [
     "ACCOUNTS_ENV",
@@ -65,7 +65,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 ACCOUNTS_ENV = "REGIONAIR_ACCOUNTS"
 MIN_PASSWORD = 10
 _USER_RE = re.compile(r"^[a-z0-9][a-z0-9_.@-]{1,63}$")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _check_role(role: str) -> str:
@@ -251,12 +251,12 @@ def _read_password(args, confirm: bool = True) -> str:
 
 def _audit(args, action: str, detail: str) -> None:
     """Record a user-management event in the store's audit log when a store is given/exists."""
-    from .store import MANIFEST, Store, resolve_store_path
+    from regionair.store import MANIFEST, Store, resolve_store_path
 
     root = resolve_store_path(getattr(args, "store", None))
     if not (root / MANIFEST).exists():
         return
-    from . import audit
+    from regionair.accounts import audit
 
     audit.record(Store(root), who=f"cli:{getpass.getuser()}", action=action, detail=detail)
 

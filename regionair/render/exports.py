@@ -5,11 +5,15 @@ with a leading apostrophe (OWASP "CSV injection")."""
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .nomenclature import UNITS
+from regionair.core.files import atomic_write
+from regionair.core.nomenclature import UNITS
+from regionair.errors import InputError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -77,3 +81,21 @@ def to_xlsx_bytes(df: pd.DataFrame, *, sheet: str = "data", units: dict[str, str
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def write_table(df: pd.DataFrame, out: str | os.PathLike, fmt: str | None = None) -> None:
+    """The CLI's tables out (``aqi``, ``daily``, ``export``): CSV, XLSX or Parquet by ``fmt`` or the suffix.
+
+    Written atomically (:func:`regionair.core.files.atomic_write`). A ``.xls.csv`` name gets a BOM so Excel
+    opens Chinese text correctly; machine-readable columns are written as they are.
+    """
+    out = str(out)
+    fmt = fmt or Path(out).suffix.lstrip(".").lower() or "csv"
+    if fmt == "csv":
+        atomic_write(out, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig" if out.endswith(".xls.csv") else "utf-8"))
+    elif fmt == "parquet":
+        atomic_write(out, lambda p: df.to_parquet(p, index=False))
+    elif fmt == "xlsx":
+        atomic_write(out, lambda p: Path(p).write_bytes(to_xlsx_bytes(df)))
+    else:
+        raise InputError(f"unknown format {fmt!r}; choose csv, xlsx or parquet")

@@ -40,7 +40,7 @@ def beijing_time(value, name: str = "time"):
     """
     import pandas as pd
 
-    from .errors import InputError
+    from regionair.errors import InputError
 
     try:
         ts = pd.Timestamp(value)
@@ -50,6 +50,11 @@ def beijing_time(value, name: str = "time"):
     if ts is pd.NaT:
         raise InputError(f"{name} is missing", column=name)
     return ts.tz_localize(TZ) if ts.tzinfo is None else ts.tz_convert(TZ)
+
+
+def parse_time(text, name: str = "time"):
+    """An optional time from the command line or a link: ``None`` stays ``None``; otherwise :func:`beijing_time`."""
+    return None if text is None else beijing_time(text, name)
 
 
 def beijing_date(value, name: str = "date"):

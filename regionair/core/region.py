@@ -18,7 +18,7 @@ The catalogue is data, not code:
 Area concentrations follow the national method: the concentration of a jurisdiction is the
 arithmetic mean of its evaluation (non-background) stations' concentrations, and its IAQI/AQI is
 computed from that mean — never the mean of station AQIs (HJ 633-2026 §4.2.1–4.2.3; HJ 663-2013
-city mean). :func:`aggregate` does the first step; pass its output to ``regionair.aqi``.
+city mean). :func:`aggregate` does the first step; pass its output to ``regionair.core.aqi``.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from regionair.core.nomenclature import UNITS
 from regionair.errors import InputError, StoreError
-from regionair.nomenclature import UNITS
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 JURISDICTIONS_CSV = DATA_DIR / "jurisdictions.csv"
 STATIONS_CSV = DATA_DIR / "stations.csv"
 BOUNDARIES_GEOJSON = DATA_DIR / "boundaries.geojson"
@@ -544,7 +544,7 @@ def aggregate(frame: pd.DataFrame, level: str = "jurisdiction", jurisdictions: I
     frame : pandas.DataFrame
         Canonical frame with ``station``, ``time`` and pollutant columns — hourly (``pm25 pm10
         so2 no2 o3`` [µg/m³], ``co`` [mg/m³]) or daily means of the same; any of the columns of
-        :data:`regionair.nomenclature.UNITS` present are averaged.
+        :data:`regionair.core.nomenclature.UNITS` present are averaged.
     level : {"jurisdiction", "side", "region"}
         Unit of aggregation: each jurisdiction-level unit (``urumqi``, ``changji`` …); each side
         (``side:local`` = 地方, ``side:corps`` = 兵团); or the whole region (``region``).
@@ -585,7 +585,7 @@ def aggregate(frame: pd.DataFrame, level: str = "jurisdiction", jurisdictions: I
     Background stations (对照点) are excluded; a missing value (NaN) is skipped, never read as 0.
     Stations flagged for review count where the catalogue puts them (4168A in ``wujiaqu``, as
     published). The IAQI/AQI of a unit is then computed from these concentrations with
-    ``regionair.aqi`` — never by averaging station AQIs. Daily unit concentrations are the mean of
+    ``regionair.core.aqi`` — never by averaging station AQIs. Daily unit concentrations are the mean of
     the stations' daily concentrations (pass the daily frame).
 
     References

@@ -2,7 +2,7 @@
 
 Images are rendered server-side with kaleido 1.x, which drives the system Chromium (``make system``
 installs ``chromium`` and ``fonts-noto-cjk``); Chinese text is drawn with the Noto CJK fonts named first
-in :data:`regionair.charts.FONT_STACK`. One kaleido server is started per process on first use and
+in :data:`regionair.render.charts.FONT_STACK`. One kaleido server is started per process on first use and
 reused (the first image takes ≈ 3 s, later ones ≈ 0.2 s).
 
 An export bundle is a zip::
@@ -32,8 +32,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from .errors import RegionairError
-from .exports import to_csv_bytes, to_xlsx_bytes
+from regionair.errors import RegionairError
+from regionair.render.exports import to_csv_bytes, to_xlsx_bytes
 
 #: Scale factor of exported PNGs (≥ 2 for print and projection).
 PNG_SCALE = 2
@@ -161,7 +161,7 @@ def store_metadata(store) -> dict:
 def bundle_metadata(*, page: str, filters: Mapping | None = None, start=None, end=None, edition: str = "auto",
                     store=None, sources: Iterable[str] = (), extra: Mapping | None = None) -> dict:
     """The ``metadata.json`` document of a bundle (everything needed to reproduce the view)."""
-    from .aqi import edition_for
+    from regionair.core.aqi import edition_for
 
     meta: dict[str, Any] = {
         "format": BUNDLE_FORMAT,

@@ -2,7 +2,7 @@
 
 Register with :func:`add_command` on the CLI's sub-parsers. Reads the store
 (``regionair.store.Store(path).hourly(start, end)`` and ``.model_aq(...)``) and prints
-:func:`regionair.analysis.warnings.warnings_report` at ``--at`` (default: the latest hour) as JSON or
+:func:`regionair.warnings.desk.warnings_report` at ``--at`` (default: the latest hour) as JSON or
 tables.
 
 JSON output: an object with ``at``, ``scheme``, ``scheme_uncertain``, ``uncertain_rows`` and, per
@@ -19,6 +19,8 @@ import sys
 
 import numpy as np
 import pandas as pd
+
+from regionair.core.nomenclature import parse_time
 
 #: Tables printed, in order, and the columns shown in ``--format table``.
 TABLES: dict[str, list[str]] = {
@@ -87,9 +89,8 @@ def report_to_text(report: dict[str, pd.DataFrame]) -> str:
 
 
 def cmd_warnings(args) -> int:
-    from .analysis.warnings import warnings_report
-    from .cli import parse_time
-    from .store import Store
+    from regionair.store import Store
+    from regionair.warnings.desk import warnings_report
 
     store = Store(args.store) if args.store else Store()
     at = parse_time(args.at)
@@ -119,7 +120,7 @@ def cmd_warnings(args) -> int:
 
 def add_command(subparsers) -> None:
     """Register ``warnings`` on the CLI's sub-parsers."""
-    from .warning_schemes import DEFAULT_SCHEME
+    from regionair.warnings.schemes import DEFAULT_SCHEME
 
     w = subparsers.add_parser("warnings", help="near-threshold flags, budgets, forecast warning levels at a time")
     w.add_argument("--store", default=None, help="store path (default: the configured store)")
@@ -133,5 +134,5 @@ def add_command(subparsers) -> None:
     w.set_defaults(func=cmd_warnings)
 
 
-#: Alias matching :func:`regionair.ingest.add_commands` (how ``regionair.cli`` registers command modules).
+#: Alias matching :func:`regionair.pipeline.ingest.add_commands` (how ``regionair.cli`` registers command modules).
 add_commands = add_command

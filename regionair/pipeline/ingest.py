@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError, RegionairError, SourceError, StoreError
-from .nomenclature import TZ
+from regionair.core.nomenclature import TZ, parse_time
+from regionair.errors import InputError, RegionairError, SourceError, StoreError
+from regionair.render.exports import write_table
 
-log = logging.getLogger("regionair.ingest")
+log = logging.getLogger("regionair.pipeline.ingest")
 
 SOURCES = ("cnemc-archive", "quotsoft", "open-meteo", "upload")
 #: Archive files committed per store batch when reading a folder (three days of hourly files: fewer,
@@ -73,7 +74,7 @@ def _progress(i: int, n: int, label: str) -> None:
 
 def _note_new_stations(store, frame: pd.DataFrame, summary: RunSummary) -> None:
     """Stations first seen in ingested data go to the store's ``new_stations`` records, flagged for review."""
-    from . import region
+    from regionair.core import region
 
     new = region.register_new_stations(frame)
     if new.empty:
@@ -88,9 +89,9 @@ def _note_new_stations(store, frame: pd.DataFrame, summary: RunSummary) -> None:
 
 
 def _client():
-    from .sources.http import HttpClient
+    from regionair.sources.http import HttpClient
 
-    cache = os.environ.get("REGIONAIR_CACHE") or str(Path(__file__).resolve().parents[1] / "data" / "cache")
+    cache = os.environ.get("REGIONAIR_CACHE") or str(Path(__file__).resolve().parents[2] / "data" / "cache")
     return HttpClient(cache_dir=cache)
 
 
@@ -102,7 +103,7 @@ def _file_scope(stations) -> str:
 
 
 def _parse_one(name: str, data: bytes, stations) -> tuple[pd.DataFrame | None, str | None]:
-    from .sources.cnemc_archive import parse_archive
+    from regionair.sources.cnemc_archive import parse_archive
 
     try:
         frame = parse_archive(data, name, stations=stations)  # filtered while reading
@@ -124,7 +125,7 @@ def _parse_selected(files, stations):
     of the chunk is parsed on its own, so the error names its file, line and column (the same when
     the pass warns, e.g. of a negative value).
     """
-    from .sources.cnemc_archive import parse_archive, select_rows, station_set
+    from regionair.sources.cnemc_archive import parse_archive, select_rows, station_set
 
     keep = station_set(stations)
     chunk: list[tuple[str, bytes, str, bytes]] = []
@@ -204,7 +205,7 @@ def ingest_cnemc_path(store, path, *, run: str, stations=None, refresh: bool = F
     A file whose exact content (SHA-256) was already ingested for the same scope is skipped without
     parsing, unless ``refresh``; a revised file has another hash and is read again (revisions kept).
     """
-    from .sources.cnemc_http import iter_local_archive
+    from regionair.sources.cnemc_http import iter_local_archive
 
     summary = RunSummary("cnemc-archive")
     t0 = time.monotonic()
@@ -277,7 +278,7 @@ def _stored_hours(store, start, end, source: str) -> set:
 
 def ingest_cnemc_http(store, start, end, *, run: str, refresh: bool = False, stations=None, client=None) -> RunSummary:
     """Hours from the public archive over HTTP; hours already stored are skipped unless ``refresh``."""
-    from .sources.cnemc_http import beijing_hours, fetch_archive_hours
+    from regionair.sources.cnemc_http import beijing_hours, fetch_archive_hours
 
     summary = RunSummary("cnemc-archive")
     t0 = time.monotonic()
@@ -317,7 +318,7 @@ def ingest_cnemc_http(store, start, end, *, run: str, refresh: bool = False, sta
 
 
 def ingest_quotsoft(store, *, path=None, start=None, end=None, run: str, stations=None, client=None) -> RunSummary:
-    from .sources.quotsoft import get_quotsoft, read_quotsoft
+    from regionair.sources.quotsoft import get_quotsoft, read_quotsoft
 
     summary = RunSummary("quotsoft")
     t0 = time.monotonic()
@@ -330,7 +331,7 @@ def ingest_quotsoft(store, *, path=None, start=None, end=None, run: str, station
         _note_new_stations(store, frame, summary)
     lost = frame.attrs.get("gaps") or []
     if lost:  # a day not published (404) or failed after retries: its 24 hours are gaps, the run goes on
-        from .sources.quotsoft import daily_url
+        from regionair.sources.quotsoft import daily_url
 
         rows = [(pd.Timestamp(day) + pd.Timedelta(hours=h), reason[:500], daily_url(day))
                 for day, reason in lost for h in range(24)]
@@ -343,7 +344,7 @@ def ingest_quotsoft(store, *, path=None, start=None, end=None, run: str, station
 def representative_points() -> list[tuple[str, float, float]]:
     """One point per member jurisdiction: the mean position of its evaluation stations, else its polygon's
     representative point (for units without a station, e.g. 呼图壁县, 玛纳斯县)."""
-    from . import region
+    from regionair.core import region
 
     j = region.jurisdictions()
     j = j[(j["level"] == "jurisdiction")]
@@ -365,7 +366,7 @@ def representative_points() -> list[tuple[str, float, float]]:
 
 def ingest_open_meteo(store, *, run: str, past_days: int = 3, forecast_days: int = 5, client=None) -> RunSummary:
     """CAMS air quality (model data, archived per run) and weather for each jurisdiction's point."""
-    from .sources.openmeteo import get_air_quality, get_weather
+    from regionair.sources.openmeteo import get_air_quality, get_weather
 
     summary = RunSummary("open-meteo")
     t0 = time.monotonic()
@@ -382,8 +383,8 @@ def ingest_open_meteo(store, *, run: str, past_days: int = 3, forecast_days: int
 def ingest_upload(store, path, *, run: str, layout: str = "auto", units=None, time_convention=None,
                   station=None, pollutant=None) -> RunSummary:
     """A user file (CSV/XLSX): previewed and validated first; nothing is written if it has errors."""
-    from . import region
-    from .sources.upload import preview_upload
+    from regionair.core import region
+    from regionair.sources.upload import preview_upload
 
     summary = RunSummary("upload")
     t0 = time.monotonic()
@@ -411,20 +412,18 @@ def ingest_upload(store, path, *, run: str, layout: str = "auto", units=None, ti
 
 
 def _store(args):
-    from .store import Store
+    from regionair.store import Store
 
     return Store(args.store)
 
 
 def cmd_ingest(args) -> int:
-    from .cli import parse_time
-
     store = _store(args)
     run = uuid.uuid4().hex[:12]
     start, end = parse_time(args.start), parse_time(args.end)
     stations = None
     if args.region_only:
-        from . import region
+        from regionair.core import region
 
         stations = set(region.stations()["code"])
     if args.source == "cnemc-archive":
@@ -455,8 +454,7 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from . import region
-    from .cli import _write_table, parse_time
+    from regionair.core import region
 
     store = _store(args)
     stations = list(args.stations.split(",")) if args.stations else None
@@ -466,7 +464,7 @@ def cmd_export(args) -> int:
         stations = list(cat.loc[cat["jurisdiction"].isin(wanted), "code"])
     frame = store.hourly(parse_time(args.start), parse_time(args.end), stations=stations)
     frame = frame.drop(columns=[c for c in ("ingest_id", "ingested_at", "revision") if c in frame.columns])
-    _write_table(frame, args.out, args.format)
+    write_table(frame, args.out, args.format)
     print(f"{len(frame)} station-hours → {args.out}", file=sys.stderr)
     return 0
 
@@ -539,7 +537,7 @@ def load_secrets(path: str | os.PathLike | None = None) -> dict:
     """``.streamlit/secrets.toml`` of the project (or ``path``) as a dict; empty when absent."""
     import tomllib
 
-    p = Path(path) if path else Path(__file__).resolve().parents[1] / ".streamlit" / "secrets.toml"
+    p = Path(path) if path else Path(__file__).resolve().parents[2] / ".streamlit" / "secrets.toml"
     if not p.exists():
         return {}
     try:
@@ -554,8 +552,8 @@ def evaluate_alerts(store, *, secrets: dict | None = None, send=None) -> pd.Data
     De-duplicated per rule, jurisdiction and level until it clears (state kept in the store folder).
     Returns the notifier's log rows, or None when no target is configured.
     """
-    from .alerts import Notifier, Rule, events_from_report, load_targets
-    from .analysis.warnings import warnings_report
+    from regionair.warnings.alerts import Notifier, Rule, events_from_report, load_targets
+    from regionair.warnings.desk import warnings_report
 
     secrets = load_secrets() if secrets is None else secrets
     targets = load_targets(secrets)

@@ -17,45 +17,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-import tempfile
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, RegionairError
-from .nomenclature import POLLUTANTS, TZ
+from regionair.core.nomenclature import POLLUTANTS, parse_time  # noqa: F401  (parse_time: CLI modules' import)
+from regionair.errors import InputError, RegionairError
+from regionair.render.exports import write_table
 
 #: Modules that add sub-commands (each defines ``add_commands(subparsers)``).
-COMMAND_MODULES = ("regionair.ingest", "regionair.warnings_cli", "regionair.report", "regionair.auth")
-
-
-def _atomic_write(out: Path, write) -> None:
-    """Write via a temp file in the target folder + rename: nothing partial is ever left at ``out``."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def parse_time(text: str | None) -> pd.Timestamp | None:
-    """ISO 8601 → tz-aware Timestamp; without an offset the time is Beijing time."""
-    if text is None:
-        return None
-    try:
-        t = pd.Timestamp(text)
-    except ValueError:
-        raise InputError(f"{text!r} is not an ISO 8601 time (e.g. 2026-03-10T10:00 or 2026-03-10)") from None
-    return t.tz_localize(TZ) if t.tzinfo is None else t.tz_convert(TZ)
+COMMAND_MODULES = ("regionair.pipeline.ingest", "regionair.cli.warning_commands", "regionair.render.report", "regionair.accounts.auth")
 
 
 def _fmt_int(s: pd.Series) -> pd.Series:
@@ -64,9 +37,9 @@ def _fmt_int(s: pd.Series) -> pd.Series:
 
 def hourly_table(files, *, edition: str = "auto", method: str = "cnemc") -> pd.DataFrame:
     """The ``aqi`` command's table: one row per station-hour (columns in the module docs of :func:`main`)."""
-    from .aqi import hourly_aqi
-    from .averaging import moving_means
-    from .sources.cnemc_archive import read_archive
+    from regionair.core.aqi import hourly_aqi
+    from regionair.core.averaging import moving_means
+    from regionair.sources.cnemc_archive import read_archive
 
     frame = read_archive(files)
     result = hourly_aqi(frame, edition=edition, method=method)
@@ -91,8 +64,8 @@ def hourly_table(files, *, edition: str = "auto", method: str = "cnemc") -> pd.D
 
 def daily_table(files, *, edition: str = "auto") -> pd.DataFrame:
     """The ``daily`` command's table: one row per station and natural day."""
-    from .aqi import daily_aqi
-    from .sources.cnemc_archive import read_archive
+    from regionair.core.aqi import daily_aqi
+    from regionair.sources.cnemc_archive import read_archive
 
     d = daily_aqi(read_archive(files), edition=edition)
     cols = ["station", "date", "pm25", "pm10", "so2", "no2", "co", "o3_8h", "o3",
@@ -112,30 +85,16 @@ def daily_table(files, *, edition: str = "auto") -> pd.DataFrame:
     return out
 
 
-def _write_table(df: pd.DataFrame, out: str, fmt: str | None = None) -> None:
-    fmt = fmt or Path(out).suffix.lstrip(".").lower() or "csv"
-    if fmt == "csv":
-        _atomic_write(Path(out), lambda p: df.to_csv(p, index=False, encoding="utf-8-sig" if out.endswith(".xls.csv") else "utf-8"))
-    elif fmt == "parquet":
-        _atomic_write(Path(out), lambda p: df.to_parquet(p, index=False))
-    elif fmt == "xlsx":
-        from .exports import to_xlsx_bytes
-
-        _atomic_write(Path(out), lambda p: Path(p).write_bytes(to_xlsx_bytes(df)))
-    else:
-        raise InputError(f"unknown format {fmt!r}; choose csv, xlsx or parquet")
-
-
 def cmd_aqi(args) -> int:
     table = hourly_table(args.files, edition=args.edition, method=args.hourly_method)
-    _write_table(table, args.out, "csv")
+    write_table(table, args.out, "csv")
     print(f"{len(table)} station-hours → {args.out}", file=sys.stderr)
     return 0
 
 
 def cmd_daily(args) -> int:
     table = daily_table(args.files, edition=args.edition)
-    _write_table(table, args.out, "csv")
+    write_table(table, args.out, "csv")
     print(f"{len(table)} station-days → {args.out}", file=sys.stderr)
     return 0
 
