@@ -5,7 +5,7 @@ stop root, a read-only mount does). "Disk full" is a real ENOSPC: the tmpfs is f
 ballast file, then a few pages are freed so the next ingest runs out of space at different points
 (the Parquet data file, the manifest backup, the manifest, the download cache). "Read-only" is
 ``mount -o remount,ro``. Where mounting is not permitted (an unprivileged container) the tests
-skip; ``tests/test_store.py`` keeps an RLIMIT_FSIZE variant of the disk-full case that needs no
+skip; ``tests/store/test_store.py`` keeps an RLIMIT_FSIZE variant of the disk-full case that needs no
 privilege.
 """
 

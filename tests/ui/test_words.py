@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.words import page_texts, problems
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["overview", "hourly", "warnings", "trends", "transport", "primary", "episodes", "rankings", "data", "meeting"]
 
 

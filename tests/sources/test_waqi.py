@@ -8,15 +8,9 @@ import pytest
 from regionair.core.nomenclature import TZ
 from regionair.errors import InputError, SourceError
 from regionair.sources.waqi import get_waqi_bounds, waqi_token
-from tests.httpfake import RECORDED, FakeServer, fast_client, ok
+from tests.httpfake import RECORDED, fast_client, ok
 
 REC = RECORDED / "waqi"
-
-
-@pytest.fixture
-def server():
-    with FakeServer() as srv:
-        yield srv
 
 
 def test_bounds_request_and_parse(server, tmp_path):

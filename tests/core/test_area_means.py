@@ -17,7 +17,7 @@ from regionair import store as store_mod
 from regionair.core import region
 from regionair.core.nomenclature import POLLUTANTS
 from regionair.store import Store
-from tests.test_store import read_only
+from tests.store.test_store import read_only
 
 DERIVED = store_mod.DERIVED_DIR
 

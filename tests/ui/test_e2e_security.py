@@ -28,7 +28,7 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def dashboard(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("xss")
     folder = tmp / "archive"
     for hour, body in hour_files(24):
@@ -53,12 +53,12 @@ def browser():
 
 
 @pytest.mark.parametrize("name", ["", "hourly", "rankings", "data"])
-def test_station_name_with_markup_renders_as_text(server, browser, name):
+def test_station_name_with_markup_renders_as_text(dashboard, browser, name):
     dialogs: list[str] = []
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))  # before any script runs
     try:
-        page.goto(f"{server}/{name}", wait_until="networkidle", timeout=60_000)
+        page.goto(f"{dashboard}/{name}", wait_until="networkidle", timeout=60_000)
         page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=30_000)
         page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
         if name == "":

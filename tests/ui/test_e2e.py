@@ -22,7 +22,7 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def dashboard(tmp_path_factory):
     store = tmp_path_factory.mktemp("e2e_store")
     env = {**os.environ, "REGIONAIR_STORE": str(store)}
     subprocess.run([sys.executable, "-m", "regionair", "ingest", "--source", "cnemc-archive", "--path",
@@ -47,9 +47,9 @@ def _open(browser, url: str):
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_every_page_renders_in_chromium(server, browser, name):
+def test_every_page_renders_in_chromium(dashboard, browser, name):
     ARTIFACTS.mkdir(exist_ok=True)
-    page = _open(browser, f"{server}/{name}")
+    page = _open(browser, f"{dashboard}/{name}")
     try:
         if name not in ("warnings", "data", "meeting"):
             page.wait_for_selector(".js-plotly-plot", timeout=60_000)
@@ -59,8 +59,8 @@ def test_every_page_renders_in_chromium(server, browser, name):
         page.close()
 
 
-def test_english_and_shared_link(server, browser):
-    page = _open(browser, f"{server}/trends?lang=en&period=24h&pollutant=pm25")
+def test_english_and_shared_link(dashboard, browser):
+    page = _open(browser, f"{dashboard}/trends?lang=en&period=24h&pollutant=pm25")
     try:
         page.wait_for_selector(".js-plotly-plot", timeout=60_000)
         body = page.inner_text("body")

@@ -73,7 +73,7 @@ def store(tmp_path_factory):
     from regionair.store import Store
 
     s = Store(tmp_path_factory.mktemp("bundle_store"))
-    s.ingest_hourly(read_archive(Path(__file__).parent / "data" / "region_2022-01-01.csv"), source="cnemc-archive")
+    s.ingest_hourly(read_archive(Path(__file__).parents[1] / "data" / "region_2022-01-01.csv"), source="cnemc-archive")
     return s
 
 
@@ -124,7 +124,7 @@ def test_page_charts_are_registered_for_the_bundle(tmp_path, monkeypatch):
     from regionair.sources.cnemc_archive import read_archive
     from regionair.store import Store
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     Store(tmp_path).ingest_hourly(read_archive(root / "data" / "sample" / "region_2026-03-10.csv"),
                                   source="cnemc-archive")
     monkeypatch.setenv("REGIONAIR_STORE", str(tmp_path))

@@ -16,8 +16,8 @@ from regionair.core.nomenclature import TZ
 from regionair.errors import InputError
 from regionair.render import charts, report
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).parents[1] / "data"
 
 
 def _ts(s: str) -> pd.Timestamp:

@@ -19,8 +19,8 @@ import shapely
 from regionair.core import region
 from regionair.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE_2022 = Path(__file__).parent / "data" / "region_2022-01-01.csv"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_2022 = Path(__file__).parents[1] / "data" / "region_2022-01-01.csv"
 
 # ------------------------------------------------------------------ reference (region.md)
 

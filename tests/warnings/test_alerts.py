@@ -34,7 +34,8 @@ class Recorder:
 
 
 @pytest.fixture
-def server():
+def webhook():
+    """A local webhook receiver that records each POST (WeCom, DingTalk, JSON)."""
     rec = Recorder()
 
     class Handler(BaseHTTPRequestHandler):
@@ -87,8 +88,8 @@ def test_dingtalk_signature_hand_computed():
     assert json.loads(body) == {"msgtype": "markdown", "markdown": {"title": EVENT.title, "text": EVENT.markdown()}}
 
 
-def test_payloads_received_once_per_event(server, tmp_path):
-    base, rec = server
+def test_payloads_received_once_per_event(webhook, tmp_path):
+    base, rec = webhook
     n = Notifier(targets(base), tmp_path / "alerts.json")
     res = n.process([EVENT], now=1_800_000_000)
     assert list(res["status"]) == ["sent", "sent", "sent"]
@@ -109,8 +110,8 @@ def test_payloads_received_once_per_event(server, tmp_path):
     assert j["headers"]["Content-Type"].startswith("application/json")
 
 
-def test_deduplication_until_cleared(server, tmp_path):
-    base, rec = server
+def test_deduplication_until_cleared(webhook, tmp_path):
+    base, rec = webhook
     n = Notifier(targets(base)[:1], tmp_path / "alerts.json")
     assert list(n.process([EVENT], now=1000)["status"]) == ["sent"]
     assert list(n.process([EVENT], now=1100)["status"]) == ["duplicate"]
@@ -128,8 +129,8 @@ def test_deduplication_until_cleared(server, tmp_path):
     assert len(rec.requests) == 3
 
 
-def test_rate_limit(server, tmp_path):
-    base, rec = server
+def test_rate_limit(webhook, tmp_path):
+    base, rec = webhook
     n = Notifier(targets(base)[:1], tmp_path / "alerts.json", rate_limit=(1, 3600))
     e2 = Event(rule="warn", jurisdiction="changji", level="orange", title="t", text="x")
     res = n.process([EVENT, e2], now=10_000)
@@ -139,8 +140,8 @@ def test_rate_limit(server, tmp_path):
     assert len(rec.requests) == 2
 
 
-def test_failure_not_marked_sent_and_secrets_not_logged(server, tmp_path):
-    base, rec = server
+def test_failure_not_marked_sent_and_secrets_not_logged(webhook, tmp_path):
+    base, rec = webhook
     rec.reply["/ding"] = b'{"errcode":310000,"errmsg":"sign not match"}'
     n = Notifier(targets(base), tmp_path / "alerts.json")
     res = n.process([EVENT], now=2000).set_index("target")

@@ -15,8 +15,8 @@ from regionair.analysis import transport as tr
 from regionair.core.i18n import column_label
 from regionair.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[1]
-RECORDED = Path(__file__).parent / "data" / "recorded"
+ROOT = Path(__file__).resolve().parents[2]
+RECORDED = Path(__file__).parents[1] / "data" / "recorded"
 TZ = "Asia/Shanghai"
 
 

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from regionair.ui.filters import MAX_PERIOD_DAYS, clamp_dates
 from regionair.ui.text import md
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 D = dt.date
 
 

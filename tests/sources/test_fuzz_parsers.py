@@ -50,7 +50,7 @@ FUZZ = settings.get_profile("regionair-long" if LONG else "regionair-ci")
 FUZZ_XLSX = settings(FUZZ, max_examples=max(20, FUZZ.max_examples // 10))
 
 COUNTS: Counter = Counter()
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -536,7 +536,7 @@ def test_openmeteo_random_body_through_the_client(body):
     try:
         payload = json.loads(body)
     except ValueError:
-        return  # HttpClient.get_json turns this into SourceError (tests/test_http.py)
+        return  # HttpClient.get_json turns this into SourceError (tests/sources/test_http.py)
     try:
         _quiet(parse_air_quality, payload, POINTS, None)
     except (SourceError, InputError):

@@ -27,7 +27,7 @@ from regionair.core.nomenclature import HOURLY_COLUMNS, POLLUTANTS, PROVENANCE_C
 from regionair.errors import InputError, StoreError
 from regionair.store import Store, resolve_store_path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 STATIONS = ("1490A", "1491A", "1492A")
 SOURCE = "cnemc-archive"
 #: 2022-01-31 20:00 … 2022-02-02 01:00 Beijing (30 hour-ending stamps across a month boundary)

@@ -18,7 +18,7 @@ import pytest
 from regionair.errors import InputError
 from regionair.render import report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TITLE = "乌—昌—石区域环境空气质量会商简报"
 UNITS = ["乌—昌—石区域", "乌鲁木齐市", "昌吉市", "五家渠市（第六师）", "石河子市（第八师）"]
 POPPLER = all(shutil.which(x) for x in ("pdftoppm", "pdftotext", "pdffonts"))

@@ -21,7 +21,7 @@ from regionair.sources.quotsoft import (
     parse_station_list,
     read_quotsoft,
 )
-from tests.httpfake import RECORDED, FakeServer, fast_client, ok
+from tests.httpfake import RECORDED, fast_client, ok
 
 REC = RECORDED / "quotsoft"
 DAY = (REC / "china_sites_20220101.csv").read_bytes()
@@ -31,12 +31,6 @@ HEADER = "date,hour,type,1490A,2709A\n"
 
 def _day(rows: str, header: str = HEADER) -> bytes:
     return (header + rows).encode("utf-8")
-
-
-@pytest.fixture
-def server():
-    with FakeServer() as srv:
-        yield srv
 
 
 # --------------------------------------------------------------------------- URLs

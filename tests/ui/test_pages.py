@@ -15,7 +15,7 @@ from regionair.analysis.latest import station_latest, unit_kpis
 from regionair.core.i18n import t
 from regionair.core.nomenclature import TZ
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["overview", "hourly", "warnings", "trends", "transport", "primary", "episodes", "rankings", "data", "meeting"]
 ANCHOR = pd.Timestamp("2026-03-11 00:00", tz=TZ)  # latest hour of the sample
 

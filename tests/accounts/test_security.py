@@ -2,7 +2,7 @@
 formula-safe exports, secrets never logged, sign-in (Argon2id accounts, roles), audit log.
 
 The browser check that a station named ``<img src=x onerror=alert(1)>`` renders as text is in
-tests/test_e2e_security.py.
+tests/ui/test_e2e_security.py.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from regionair.render.exports import neutralise, to_csv_bytes, to_xlsx_bytes
 from regionair.sources.upload import check_xlsx_container, preview_upload
 from regionair.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 XSS = "<img src=x onerror=alert(1)>"
 
 
