@@ -18,7 +18,7 @@ name_col = "name_zh" if lang == "zh" else "name_en"
 @st.fragment(run_every="5m")
 def latest_table():
     """Re-runs on its own every 5 minutes; the sidebar selections are untouched."""
-    at = ui.data.latest_time()
+    at = f.anchor  # the latest hour, or the replayed one
     hourly = ui.data.hourly(at - pd.Timedelta(hours=71), at)
     if hourly.empty:
         ui.no_data(f)

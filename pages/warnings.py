@@ -51,7 +51,7 @@ schemes = list_schemes()
 scheme = c1.selectbox(tt("scheme"), schemes, index=schemes.index("national-2024-reconstructed"), key="w_scheme",
                       format_func=lambda s: getattr(load_scheme(s), "title_zh" if zh else "title_en"))
 band = c2.slider(tt("band"), 5, 30, 15, key="w_band")
-report = ui.data.warnings(f.anchor, scheme=scheme, band=band)
+report = ui.data.warnings(f.anchor, scheme=scheme, band=band, replay=f.as_of is not None)
 meta = report["meta"].iloc[0]
 if bool(meta["scheme_uncertain"]):
     st.caption(tt("uncertain"))

@@ -54,7 +54,11 @@ def page(title_key: str) -> Filters:
     if f.anchor is None:
         st.info(t("empty_store", f.lang))
         st.stop()
-    freshness_banner(f)
+    if f.as_of is not None:  # replaying a past hour: say so first; the live staleness is not the point
+        st.warning(t("replay_banner", f.lang, time=f"{f.as_of:%Y-%m-%d %H:%M}", latest=f"{f.latest:%Y-%m-%d %H:%M}"),
+                   icon=":material/history:")
+    else:
+        freshness_banner(f)
     return f
 
 

@@ -71,13 +71,15 @@ def earliest_time() -> pd.Timestamp | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _warnings(version: tuple, at, scheme: str, band: float, history_days: int) -> dict:
+def _warnings(version: tuple, at, scheme: str, band: float, history_days: int, issued_by=None) -> dict:
     from regionair.warnings.desk import warnings_report
 
     store = get_store()
     start = at - pd.Timedelta(days=history_days)
     hourly = store.hourly(start, at)
     forecast = store.model_aq(start, at + pd.Timedelta(days=5), run="all")
+    if issued_by is not None and not forecast.empty:  # replay: only the forecast runs issued by then
+        forecast = forecast[pd.to_datetime(forecast["run_time"]) <= issued_by]
     return warnings_report(hourly, at=at, forecast=None if forecast.empty else forecast, scheme=scheme, band=band)
 
 
@@ -86,9 +88,12 @@ WARNING_BAND, WARNING_HISTORY_DAYS = 15.0, 35
 
 
 def warnings(at, *, scheme: str = DEFAULT_SCHEME, band: float = WARNING_BAND,
-             history_days: int = WARNING_HISTORY_DAYS) -> dict:
-    """The warnings report (flags, budgets, forecast levels …) at ``at``, cached per store version."""
-    return _warnings(store_version(), at, scheme, float(band), int(history_days))
+             history_days: int = WARNING_HISTORY_DAYS, replay: bool = False) -> dict:
+    """The warnings report (flags, budgets, forecast levels …) at ``at``, cached per store version.
+
+    ``replay``: ``at`` is a past hour made "now" — forecasts issued after it are left out.
+    """
+    return _warnings(store_version(), at, scheme, float(band), int(history_days), at if replay else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

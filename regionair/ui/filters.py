@@ -11,8 +11,9 @@ import streamlit as st
 
 from regionair.core import region
 from regionair.core.i18n import LANGS, pollutant_label, t
-from regionair.core.nomenclature import POLLUTANTS, TZ
+from regionair.core.nomenclature import POLLUTANTS, TZ, beijing_time
 from regionair.core.region import REGION_ID, SIDE_IDS
+from regionair.errors import InputError
 from regionair.ui.text import md_args
 
 PERIODS = ("24h", "72h", "7d", "30d", "heating", "year", "custom")
@@ -42,7 +43,9 @@ class Filters:
     resolution: str = "hour"
     edition: str = "auto"
     presentation: bool = False
-    anchor: pd.Timestamp | None = None  # latest hour in the store
+    anchor: pd.Timestamp | None = None  # the hour every page treats as "now": the store's latest, or as_of
+    as_of: pd.Timestamp | None = None  # "as of" replay: a past hour made "now" (None = live)
+    latest: pd.Timestamp | None = None  # the store's latest hour (also when replaying)
 
     def unit_names(self) -> dict[str, str]:
         return unit_labels(self.lang)
@@ -135,6 +138,12 @@ def _load_url(units_all: list[str], stations: list[str]) -> list[tuple[str, str]
                 bad.append((key, v))
     if "pres" in qp:
         st.session_state["pres"] = qp.get("pres") in ("1", "true", "True")
+    if "at" in qp:
+        at = parse_as_of(qp.get("at"))
+        if at is None:
+            bad.append(("at", qp.get("at")))
+        else:
+            st.session_state["replay"], st.session_state["_at_url"] = True, at
     for key, allowed in (("units", units_all), ("stations", stations)):
         if key in qp:
             values = [v for part in qp.get_all(key) for v in part.split(",") if v]
@@ -154,6 +163,29 @@ def _load_url(units_all: list[str], stations: list[str]) -> list[tuple[str, str]
     return bad
 
 
+def parse_as_of(text) -> pd.Timestamp | None:
+    """``?at=2026-03-10T14:00`` → the hour-ending Beijing stamp (minutes dropped); ``None`` if not a time."""
+    try:
+        ts = beijing_time(str(text)[:40], "at")
+    except InputError:
+        return None
+    return ts.floor("h")
+
+
+def as_of_stamp(day: dt.date, hour: int) -> pd.Timestamp:
+    """Hour ``hour`` (1–24, hour-ending) of natural day ``day`` as a Beijing stamp (24 → next day 00:00)."""
+    return pd.Timestamp(day).tz_localize(TZ) + pd.Timedelta(hours=int(hour))
+
+
+def clamp_as_of(at: pd.Timestamp, earliest: pd.Timestamp | None, latest: pd.Timestamp | None) -> pd.Timestamp:
+    """An "as of" hour kept inside the store's span."""
+    if latest is not None and at > latest:
+        at = latest
+    if earliest is not None and at < earliest:
+        at = earliest
+    return at
+
+
 def _day(stamp: pd.Timestamp | None) -> dt.date | None:
     """The natural day (Beijing) an hour-ending stamp belongs to (00:00 closes the previous day)."""
     return None if stamp is None else (pd.Timestamp(stamp).tz_convert(TZ) - pd.Timedelta(hours=1)).date()
@@ -162,7 +194,7 @@ def _day(stamp: pd.Timestamp | None) -> dt.date | None:
 def _write_url(f: Filters, dates) -> None:
     """Mirror the view in the URL (only values that differ from the defaults, to keep links short)."""
     d = _defaults()
-    own = {"lang", "period", "pollutant", "res", "edition", "pres", "units", "stations", "start", "end"}
+    own = {"lang", "period", "pollutant", "res", "edition", "pres", "units", "stations", "start", "end", "at"}
     # keep parameters that belong to a page (e.g. the 会商 page's ?snapshot=<id> permalink)
     params: dict[str, str | list[str]] = {k: st.query_params.get(k) for k in st.query_params if k not in own}
     if "_page" in st.query_params:
@@ -179,8 +211,39 @@ def _write_url(f: Filters, dates) -> None:
         params["stations"] = ",".join(f.stations)
     if f.period == "custom" and dates:
         params["start"], params["end"] = str(dates[0]), str(dates[1])
+    if f.as_of is not None:
+        params["at"] = f"{f.as_of:%Y-%m-%dT%H:%M}"
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
+
+
+def _as_of_control(sb, lang: str, earliest: pd.Timestamp | None, latest: pd.Timestamp | None) -> pd.Timestamp | None:
+    """The "as of" replay control: a day and an hour that every page treats as "now" (``?at=``)."""
+    if latest is None or not sb.toggle(t("replay", lang), key="replay", help=t("replay_help", lang)):
+        return None
+    last = _day(latest)
+    first = _day(earliest) or last
+    from_url = st.session_state.pop("_at_url", None)
+    if from_url is not None:  # a link's ?at=: kept inside the store's span, with a message if moved
+        at = clamp_as_of(from_url, earliest, latest)
+        if at != from_url:
+            st.warning(t("replay_clamped", lang, asked=f"{from_url:%Y-%m-%d %H:%M}", shown=f"{at:%Y-%m-%d %H:%M}"),
+                       icon=":material/history:")
+        st.session_state["at_day"], st.session_state["at_hour"] = _day(at), at.hour or 24
+    day = st.session_state.get("at_day")
+    if not isinstance(day, dt.date) or not first <= day <= last:
+        st.session_state["at_day"] = last
+    st.session_state.setdefault("at_hour", latest.hour or 24)
+    c1, c2 = sb.columns([3, 2])
+    day = c1.date_input(t("replay_day", lang), key="at_day", min_value=first, max_value=last, format="YYYY-MM-DD")
+    hour = c2.selectbox(t("replay_hour", lang), list(range(1, 25)), key="at_hour",
+                        format_func=lambda h: t("hour_ending", lang, h=h))
+    asked = as_of_stamp(day, hour)
+    at = clamp_as_of(asked, earliest, latest)
+    if at != asked:
+        st.warning(t("replay_clamped", lang, asked=f"{asked:%Y-%m-%d %H:%M}", shown=f"{at:%Y-%m-%d %H:%M}"),
+                   icon=":material/history:")
+    return at
 
 
 def render_filters(anchor: pd.Timestamp | None, *, stations: list[str] | None = None,
@@ -203,6 +266,10 @@ def render_filters(anchor: pd.Timestamp | None, *, stations: list[str] | None = 
     for name, value in bad:
         st.warning(t("bad_param", lang, **md_args(name=str(name)[:40], value=str(value)[:40])), icon=":material/link_off:")
     presentation = sb.toggle(t("presentation", lang), key="pres")
+    latest = anchor
+    as_of = _as_of_control(sb, lang, earliest, latest)
+    if as_of is not None:
+        anchor = as_of
     sb.subheader(t("filters", lang))
     period = sb.selectbox(t("period", lang), PERIODS, key="period", format_func=lambda p: t(f"period_{p}", lang))
     custom = None
@@ -232,7 +299,7 @@ def render_filters(anchor: pd.Timestamp | None, *, stations: list[str] | None = 
     sb.caption(t("share_link", lang))
     f = Filters(lang=lang, period=period, units=list(units) or default_units(), stations=list(chosen),
                 pollutant=pollutant, resolution=resolution, edition=edition, presentation=bool(presentation),
-                anchor=anchor)
+                anchor=anchor, as_of=as_of, latest=latest)
     if anchor is not None:
         f.start, f.end = period_range(period, anchor, custom)
     _write_url(f, custom)
