@@ -26,10 +26,6 @@ name_col = "name_zh" if lang == "zh" else "name_en"
 
 # ---- map (drawn from the boundary polygons; no tile server)
 bounds = region.boundaries(level="district")
-j = region.jurisdictions()
-parent = dict(zip(j["id"], j["parent"], strict=True))
-level = dict(zip(j["id"], j["level"], strict=True))
-bounds["unit"] = [parent[i] if level.get(i) == "district" else i for i in bounds["id"]]
 units_tbl = kpis.assign(name=kpis[name_col])
 st_tbl = latest.assign(name=latest[name_col] if name_col in latest else latest["station"])
 left, right = st.columns([3, 2], gap="large")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from regionair import ui
 from regionair.analysis import transport as tr
-from regionair.analysis.episodes import detect_episodes
+from regionair.analysis.episodes import EPISODE_RULE, detect_episodes
 from regionair.analysis.latest import unit_hourly
 from regionair.core import i18n, region
 from regionair.core.i18n import pollutant_label
@@ -100,7 +100,7 @@ units = unit_hourly(hourly, level="jurisdiction", edition=f.edition)
 units = units[units["station"].isin([u for u in f.units if u in juris])]
 
 # ---- scope: whole period or one episode
-episodes, onsets = detect_episodes(units, threshold=100, resolution="hour", max_gap=3, min_duration=6)
+episodes, onsets = detect_episodes(units, resolution="hour", **EPISODE_RULE)
 scopes = ["all", *[int(e) for e in episodes["episode_id"]]]
 ep_label = {int(r.episode_id): tt("episode_n", lang, id=int(r.episode_id), start=f"{r.start:%m-%d %H:%M}",
                                   end=f"{r.end:%m-%d %H:%M}") for r in episodes.itertuples()}

@@ -20,6 +20,11 @@ DEFAULT_MIN_DURATION = {"day": 1, "hour": 6}
 _STEP = {"day": pd.Timedelta(days=1), "hour": pd.Timedelta(hours=1)}
 
 
+#: The episode rule the dashboard, the transport page and the briefing use unless a user changes it: AQI above
+#: 100 (the good/light boundary, HJ 633 Table 1), gaps of up to 3 hours merged, at least 6 hours long.
+EPISODE_RULE = {"threshold": 100, "max_gap": 3, "min_duration": 6}
+
+
 class EpisodeResult(NamedTuple):
     """Two tables; unpack as ``episodes, onsets = detect_episodes(...)``."""
 
@@ -277,3 +282,19 @@ def detect_episodes(unit_result: pd.DataFrame, threshold: float = 100, resolutio
             col = pd.to_datetime(onsets[f"first_{lv}"])
             onsets[f"first_{lv}"] = [x.date() if pd.notna(x) else pd.NaT for x in col]
     return EpisodeResult(ep[ep_cols].reset_index(drop=True), onsets[on_cols].reset_index(drop=True))
+
+
+def mark_censored(onsets: pd.DataFrame, unit_result: pd.DataFrame, *, unit_col: str = "station",
+                  key: str = "time") -> pd.DataFrame:
+    """Add ``censored_<level>`` to ``onsets``: the unit was already above the level when its data begin.
+
+    An onset at a unit's first stamp is not an onset: the episode was under way before the data (or the
+    period) start, so its order among the units is unknown. Such cells must read "already above … when
+    the data begin", never as the time a unit "went first".
+    """
+    first = unit_result.groupby(unit_col)[key].min()
+    out = onsets.copy()
+    starts = out["unit"].map(first)
+    for c in [c for c in out.columns if c.startswith("first_")]:
+        out["censored_" + c.removeprefix("first_")] = out[c].notna() & (pd.to_datetime(out[c]) == pd.to_datetime(starts))
+    return out

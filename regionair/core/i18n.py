@@ -45,6 +45,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "peak_aqi": ("峰值AQI", "Peak AQI"), "peak_unit": ("峰值单元", "Peak unit"),
     "upwind": ("上游方", "Upwind unit"), "pollutant": ("污染物", "Pollutant"), "hour": ("时刻（时）", "Hour of day"), "weekday": ("星期", "Weekday"),
     "month": ("月份", "Month"),
+    "duration": ("持续（小时）", "Duration (h)"), "peak_time": ("峰值时间", "Peak time"),
+    "units_affected": ("涉及单元", "Jurisdictions"), "n_units": ("单元数", "Units"),
+    "first_100": ("首次>100", "First > 100"), "first_150": ("首次>150", "First > 150"),
+    "first_200": ("首次>200", "First > 200"),
 }
 for _p in POLLUTANT_LABELS:
     _zh, _en = POLLUTANT_LABELS[_p]["zh"], POLLUTANT_LABELS[_p]["en"]
@@ -171,6 +175,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "fresh_ok": ("{source}：最新 {time}（{age}前）", "{source}: latest {time} ({age} ago)"),
     "stale_amber": ("{source} 数据已滞后 {age}（超过2小时）", "{source} is {age} behind (over 2 h)"),
     "stale_red": ("{source} 数据已滞后 {age}（超过6小时）", "{source} is {age} behind (over 6 h)"),
+    # episodes page
+    "ep_max_gap": ("合并间隔（小时）", "Merge gaps up to (h)"),
+    "ep_min_duration": ("最短持续（小时）", "Minimum duration (h)"),
+    "ep_primary_shift": ("首要污染物随过程的变化（各单元小时数）", "Primary pollutant through the episode (unit-hours)"),
+    "ep_units": ("单元数", "Jurisdictions"),
+    "ep_map_hourly": ("逐小时地图", "Map, hour by hour"),
+    "onset_censored": ("数据开始时（{time}）已高于{level}", "already above {level} when the data begin ({time})"),
+    "onset_censored_note": ("{units}在数据（或所选时段）开始时已处于污染中，实际进入污染的时间更早、先后无法判断，未参与排序。",
+                            "{units}: already polluted when the data (or the chosen period) begin; the real onset is earlier and its order unknown, so they are not ranked."),
     # "as of" replay (?at=): a past hour made "now" for every page
     "replay": ("回看某一时刻", "Replay a past hour"),
     "replay_help": ("选定的时刻被各页面当作“现在”：最新值、临界提示、剩余空间、当日累计AQI、预警和当时已发布的预报。链接中的 ?at= 保存该时刻。",
@@ -299,6 +312,11 @@ def pollutant_label(code: str, lang: str = "zh", unit: bool = False) -> str:
     if unit and code in UNITS:
         return f"{label} ({UNITS[code]})"
     return label
+
+
+def join_names(names, lang: str = "zh") -> str:
+    """A list of names as a reader writes it: ``乌鲁木齐市、昌吉市`` (zh) / ``Urumqi, Changji`` (en)."""
+    return ("、" if lang == "zh" else ", ").join(str(n) for n in names)
 
 
 def primary_label(codes: str, lang: str = "zh") -> str:

@@ -196,7 +196,8 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
 
     Parameters
     ----------
-    bounds : GeoDataFrame of district polygons (``id``, ``unit`` = jurisdiction id, geometry, WGS84).
+    bounds : GeoDataFrame of district polygons (:func:`regionair.core.region.boundaries`: ``id``, ``jurisdiction``,
+        geometry, WGS84).
     units : per-jurisdiction table with ``id``, ``aqi``, ``name`` (KPI table).
     stations : latest station table with ``longitude latitude aqi station name primary_pollutants side``.
     No tile server: drawn as filled scatter traces on a plain lon/lat plane with equal aspect, one trace
@@ -206,9 +207,9 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
     fig = go.Figure()
     aqi_by_unit = dict(zip(units["id"], units["aqi"], strict=False))
     name_by_unit = dict(zip(units["id"], units["name"], strict=False))
-    shapes, labels = _outlines(tuple(bounds["unit"]), tuple(bounds.geometry.to_wkb()))
+    shapes, labels = _outlines(tuple(bounds["jurisdiction"]), tuple(bounds.geometry.to_wkb()))
     own = bounds[f"name_{lang}"] if f"name_{lang}" in bounds else bounds["id"]
-    for (xs, ys), unit, pid, pname in zip(shapes, bounds["unit"], bounds["id"], own, strict=True):
+    for (xs, ys), unit, pid, pname in zip(shapes, bounds["jurisdiction"], bounds["id"], own, strict=True):
         aqi = aqi_by_unit.get(unit, np.nan)
         label = name_by_unit.get(unit, pname)
         fig.add_trace(go.Scatter(
@@ -216,7 +217,7 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
             opacity=0.55, mode="lines", line=dict(color="#555", width=0.8), hoverinfo="text", showlegend=False,
             text=f"{' '.join(dict.fromkeys([label, pname]))}<br>AQI {'' if pd.isna(aqi) else int(aqi)}", name=str(pid)))
     # unit names at a point inside each unit (one text trace)
-    fallback = dict(zip(bounds["unit"], own, strict=True))
+    fallback = dict(zip(bounds["jurisdiction"], own, strict=True))
     fig.add_trace(go.Scatter(x=[xy[0] for xy in labels.values()], y=[xy[1] for xy in labels.values()], mode="text",
                              text=[name_by_unit.get(u, fallback[u]) for u in labels], showlegend=False,
                              hoverinfo="skip", textfont=dict(size=11 if not presentation else 15, color="#333")))

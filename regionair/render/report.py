@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from regionair.analysis._common import unit_catalogue
-from regionair.analysis.episodes import detect_episodes
+from regionair.analysis.episodes import EPISODE_RULE, detect_episodes
 from regionair.analysis.latest import unit_hourly
 from regionair.analysis.primary import primary_shares
 from regionair.analysis.ranking import ranking
@@ -341,7 +341,7 @@ def build_briefing(hourly: pd.DataFrame, start, end, *, jurisdictions=None, lang
 
     # episodes (hourly, any unit AQI > 100 for ≥ 6 h, gaps ≤ 3 h merged — as the episodes page)
     ju_sel = ju[ju["station"].isin(with_data)]
-    episodes, onsets = detect_episodes(ju_sel, threshold=100, resolution="hour", max_gap=3, min_duration=6)
+    episodes, onsets = detect_episodes(ju_sel, resolution="hour", **EPISODE_RULE)
 
     # primary pollutants: days for a month or more, hours for shorter periods
     n_days = (d1 - d0).days + 1
@@ -462,10 +462,6 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
     st_tbl = st_tbl[["station", "name", "jurisdiction", "side", "longitude", "latitude", "aqi", "category",
                      "primary_pollutants"]]
     bounds = region.boundaries(level="district")
-    j = region.jurisdictions()
-    parent = dict(zip(j["id"], j["parent"], strict=True))
-    level = dict(zip(j["id"], j["level"], strict=True))
-    bounds["unit"] = [parent[i] if level.get(i) == "district" else i for i in bounds["id"]]
     fig = charts.region_map(bounds, units_tbl, st_tbl, title=_t("f_map", lang, day=f"{pd.Timestamp(last):%Y-%m-%d}"),
                             lang=lang)
     import plotly.graph_objects as go

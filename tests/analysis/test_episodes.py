@@ -146,3 +146,41 @@ def test_episodes_per_unit_with_interleaved_groups():
     assert got == [("Y", t[0], t[1], 2), ("X", t[2], t[8], 7), ("Y", t[5], t[7], 3)]
     assert episodes["episode_id"].tolist() == [1, 2, 3] and onsets["episode_id"].tolist() == [1, 2, 3]
     assert (onsets["rank"] == 1).all() and onsets["unit"].tolist() == ["Y", "X", "Y"]
+
+
+def test_an_onset_at_the_first_hour_of_the_data_is_censored():
+    """Issue 14 §4: a unit above 100 when its data begin did not "go first"; its onset is censored."""
+    from regionair.analysis.episodes import EPISODE_RULE, mark_censored
+
+    t0 = pd.Timestamp("2022-01-01 01:00", tz="Asia/Shanghai")
+    hours = pd.date_range(t0, periods=12, freq="h")
+    a = [150] * 12                      # already polluted at the first hour
+    b = [60, 70, 80, 90, 120, 130, 140, 150, 160, 150, 140, 130]  # crosses 100 at 05:00
+    units = pd.DataFrame({"station": ["a"] * 12 + ["b"] * 12, "time": list(hours) * 2, "aqi": a + b,
+                          "primary_pollutants": "pm25"})
+    episodes, onsets = detect_episodes(units, resolution="hour", **EPISODE_RULE)
+    on = mark_censored(onsets, units).set_index("unit")
+    assert bool(on.loc["a", "censored_100"]) and not bool(on.loc["b", "censored_100"])
+    assert on.loc["b", "first_100"] == hours[4]
+    assert not bool(on.loc["a", "censored_200"])  # never above 200: nothing to censor
+
+
+def test_episodes_page_says_already_polluted_when_the_data_begin(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from regionair.sources.cnemc_archive import read_archive
+    from regionair.store import Store
+
+    root = Path(__file__).resolve().parents[2]
+    Store(tmp_path).ingest_hourly(read_archive(root / "data" / "sample"), source="cnemc-archive")
+    monkeypatch.setenv("REGIONAIR_STORE", str(tmp_path))
+    at = AppTest.from_file(str(root / "pages" / "episodes.py"), default_timeout=120)
+    at.query_params.update(period="custom", start="2022-01-01", end="2022-01-03")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    onset = at.dataframe[1].value
+    cells = " ".join(str(v) for v in onset.to_numpy().ravel())
+    assert "数据开始时" in cells and "已高于100" in cells
+    assert any("实际进入污染的时间更早" in c.value for c in at.caption)
