@@ -10,69 +10,15 @@ import streamlit as st
 
 from regionair import meeting, ui
 from regionair.analysis.latest import unit_hourly
-from regionair.core.i18n import pollutant_label
+from regionair.core.i18n import pollutant_label, t
 from regionair.errors import RegionairError
 from regionair.render import charts, report
 from regionair.ui import auth
 from regionair.ui.text import md
 from regionair.views.meeting import full_link
 
-_T = {
-    "new": ("新建会商快照", "New meeting snapshot"),
-    "cutoff": ("数据截止时间 T（北京时间）", "Data cut-off T (Beijing)"),
-    "hours_back": ("回看时长（小时）", "Look-back (hours)"),
-    "mtitle": ("会商名称", "Meeting name"),
-    "create": ("冻结数据并生成链接", "Freeze data and create the link"),
-    "saved": ("已保存的快照", "Saved snapshots"),
-    "open": ("打开", "Open"),
-    "permalink": ("会商链接（所有参会人员看到相同数据）", "Meeting link (everyone sees the same numbers)"),
-    "frozen": ("数据截至 {t}，冻结于 {f}；其后入库或修订的数据不影响本页数字。",
-               "Data up to {t}, frozen at {f}; later ingests and revisions do not change these numbers."),
-    "newer": ("库中已有 T 之后的新数据（最新 {t}），本页仍显示冻结时的数据。",
-              "Newer hours have arrived (latest {t}); this page still shows the frozen data."),
-    "prev": ("上一项", "Previous"),
-    "next": ("下一项", "Next"),
-    "agenda": ("议程", "Agenda"),
-    "big": ("大字体投影", "Large fonts"),
-    "log": ("会商纪要", "Decision log"),
-    "date": ("会商日期", "Meeting date"),
-    "participants": ("参会单位", "Participants (units)"),
-    "items": ("会商议题（每行一项）", "Items discussed (one per line)"),
-    "save_minutes": ("保存纪要", "Save minutes"),
-    "actions": ("商定事项", "Agreed actions"),
-    "item": ("议题", "Item"),
-    "action": ("事项内容", "Action"),
-    "responsible": ("责任单位", "Responsible unit"),
-    "cooperating": ("配合单位", "Cooperating units"),
-    "deadline": ("完成时限", "Deadline"),
-    "add_action": ("添加事项", "Add action"),
-    "status": ("进展", "Status"),
-    "update": ("更新进展", "Update status"),
-    "note": ("备注", "Note"),
-    "measures": ("管控措施", "Control measures"),
-    "jur": ("行政单元", "Jurisdiction"),
-    "m_start": ("开始", "Start"),
-    "m_end": ("结束", "End"),
-    "kind": ("措施类型", "Type"),
-    "unit": ("实施单位", "Implementing unit"),
-    "desc": ("措施内容", "Description"),
-    "add_measure": ("登记措施", "Log measure"),
-    "before_after": ("措施前后对比（相同时次）", "Before/after (same hours)"),
-    "briefing": ("会商简报", "Briefing"),
-    "dl": ("下载简报（{fmt}）", "Download briefing ({fmt})"),
-    "none": ("暂无", "Nothing yet"),
-    "hour": ("时", "Hour"),
-    "bad_snapshot": ("链接中的快照无效：{e}", "The snapshot in the link is not valid: {e}"),
-    "no_period_data": ("快照时段内没有数据。", "No data in the snapshot's period."),
-}
 _ORGS = ["自治区生态环境厅", "兵团生态环境局", "乌鲁木齐市生态环境局", "昌吉州生态环境局", "昌吉市", "阜康市", "呼图壁县", "玛纳斯县",
          "第六师五家渠市生态环境局", "第八师石河子市生态环境局", "第十二师", "自治区环境监测总站", "气象部门"]
-
-
-def tr(key: str, lang: str, **kw) -> str:
-    zh, en = _T[key]
-    s = zh if lang == "zh" else en
-    return s.format(**kw) if kw else s
 
 
 qp_id = st.query_params.get("snapshot") or st.session_state.get("mt_snapshot")  # read before the filters sync the URL
@@ -86,16 +32,16 @@ names = f.unit_names()
 # ---------------------------------------------------------------- no snapshot: create one
 if not qp_id:
     with st.form("new_snapshot"):
-        st.subheader(tr("new", lang))
+        st.subheader(t("mt_new", lang))
         c1, c2, c3 = st.columns([2, 1, 1])
-        day = c1.date_input(tr("cutoff", lang), value=f.anchor.date() if f.anchor.hour else
+        day = c1.date_input(t("mt_cutoff", lang), value=f.anchor.date() if f.anchor.hour else
                             (f.anchor - pd.Timedelta(hours=1)).date(), key="mt_day")
-        hour = c2.selectbox(tr("hour", lang), list(range(1, 25)), index=(f.anchor.hour or 24) - 1, key="mt_hour",
+        hour = c2.selectbox(t("mt_hour", lang), list(range(1, 25)), index=(f.anchor.hour or 24) - 1, key="mt_hour",
                             format_func=lambda h: f"{h:02d}:00")
-        back = c3.number_input(tr("hours_back", lang), 24, 24 * 31, 72, step=24, key="mt_back")
-        title = st.text_input(tr("mtitle", lang), value=f"{'区域会商' if lang == 'zh' else 'Regional consultation'} "
+        back = c3.number_input(t("mt_hours_back", lang), 24, 24 * 31, 72, step=24, key="mt_back")
+        title = st.text_input(t("mt_mtitle", lang), value=f"{'区域会商' if lang == 'zh' else 'Regional consultation'} "
                               f"{f.anchor:%Y-%m-%d}", key="mt_title")
-        if st.form_submit_button(tr("create", lang), type="primary") and auth.require_role("analyst", stop=False):
+        if st.form_submit_button(t("mt_create", lang), type="primary") and auth.require_role("analyst", stop=False):
             cutoff = pd.Timestamp(day, tz="Asia/Shanghai") + pd.Timedelta(hours=int(hour))
             snap = meeting.create_snapshot(store, cutoff=cutoff, start=cutoff - pd.Timedelta(hours=int(back) - 1),
                                            units=f.units, edition=f.edition, lang=lang, title=title,
@@ -104,9 +50,9 @@ if not qp_id:
             st.session_state["mt_snapshot"] = snap.id
             st.rerun()
     saved = meeting.list_snapshots(store)
-    st.subheader(tr("saved", lang))
+    st.subheader(t("mt_saved", lang))
     if saved.empty:
-        st.caption(tr("none", lang))
+        st.caption(t("mt_none", lang))
     for r in saved.head(12).itertuples():
         st.markdown(f"- [{md(r.title or r.snapshot_id)}](?snapshot={quote(str(r.snapshot_id))}) · T = "
                     f"{pd.Timestamp(r.cutoff).tz_convert('Asia/Shanghai'):%Y-%m-%d %H:%M}")
@@ -116,7 +62,7 @@ if not qp_id:
 try:
     snap = meeting.load_snapshot(store, qp_id)
 except RegionairError as exc:
-    st.error(tr("bad_snapshot", lang, e=md(exc)))
+    st.error(t("mt_bad_snapshot", lang, e=md(exc)))
     st.stop()
 
 
@@ -133,18 +79,18 @@ def _model(snapshot_id: str, lang: str, units: tuple[str, ...], edition: str) ->
 try:
     model = _model(snap.id, lang, snap.units, snap.edition)
 except RegionairError as exc:
-    st.warning(f"{tr('no_period_data', lang)} {md(exc)}")
+    st.warning(f"{t('mt_no_period_data', lang)} {md(exc)}")
     st.stop()
 view = dataclasses.replace(f, start=snap.start, end=snap.cutoff, units=list(snap.units), edition=snap.edition)
 
 st.subheader(md(snap.title or snap.id))
-st.caption(tr("frozen", lang, t=f"{snap.cutoff:%Y-%m-%d %H:%M}", f=f"{snap.frozen_at:%Y-%m-%d %H:%M:%S}"))
-st.markdown(f"**{tr('permalink', lang)}**")
+st.caption(t("mt_frozen", lang, t=f"{snap.cutoff:%Y-%m-%d %H:%M}", f=f"{snap.frozen_at:%Y-%m-%d %H:%M:%S}"))
+st.markdown(f"**{t('mt_permalink', lang)}**")
 st.code(full_link(st.context.url, snap, f.presentation), language=None)  # the code block has a copy button
 if f.anchor is not None and f.anchor > snap.cutoff:
-    st.info(tr("newer", lang, t=f"{f.anchor:%Y-%m-%d %H:%M}"), icon=":material/lock_clock:")
+    st.info(t("mt_newer", lang, t=f"{f.anchor:%Y-%m-%d %H:%M}"), icon=":material/lock_clock:")
 
-big = st.toggle(tr("big", lang), value=True, key="mt_big")
+big = st.toggle(t("mt_big", lang), value=True, key="mt_big")
 if big or f.presentation:
     st.markdown("<style>section.main p, section.main li, [data-testid='stMarkdownContainer'] p {font-size: 1.35rem;}"
                 "[data-testid='stDataFrame'] {font-size: 1.1rem;} h2, h3 {font-size: 2rem !important;}</style>",
@@ -162,9 +108,9 @@ def _move(delta: int) -> None:
     st.session_state["meeting_step"] = max(0, min(len(meeting.AGENDA) - 1, st.session_state["meeting_step"] + delta))
 
 
-c_prev.button(tr("prev", lang), icon=":material/arrow_back:", key="mt_prev", on_click=_move, args=(-1,),
+c_prev.button(t("mt_prev", lang), icon=":material/arrow_back:", key="mt_prev", on_click=_move, args=(-1,),
               disabled=st.session_state["meeting_step"] == 0)
-c_next.button(tr("next", lang), icon=":material/arrow_forward:", key="mt_next", on_click=_move, args=(1,),
+c_next.button(t("mt_next", lang), icon=":material/arrow_forward:", key="mt_next", on_click=_move, args=(1,),
               disabled=st.session_state["meeting_step"] == len(meeting.AGENDA) - 1)
 step = st.session_state["meeting_step"]
 c_mid.markdown(" → ".join(f"**:red[{i + 1}·{lab}]**" if i == step else f"{i + 1}·{lab}" for i, lab in enumerate(labels)))
@@ -233,41 +179,41 @@ else:
 
 # ---------------------------------------------------------------- decision log (会商纪要)
 st.divider()
-st.header(tr("log", lang))
+st.header(t("mt_log", lang))
 mins = meeting.minutes(store, snap.id)
 with st.form("mt_minutes"):
     c1, c2 = st.columns([1, 3])
-    mdate = c1.date_input(tr("date", lang), value=pd.Timestamp(mins["meeting_date"]).date() if mins else
+    mdate = c1.date_input(t("mt_date", lang), value=pd.Timestamp(mins["meeting_date"]).date() if mins else
                           snap.cutoff.date(), key="mt_mdate")
-    parts = c2.multiselect(tr("participants", lang), sorted(set(_ORGS) | set(mins["participants"] if mins else [])),
+    parts = c2.multiselect(t("mt_participants", lang), sorted(set(_ORGS) | set(mins["participants"] if mins else [])),
                            default=mins["participants"] if mins else [], accept_new_options=True, key="mt_parts")
-    items = st.text_area(tr("items", lang), value="\n".join(mins["items"]) if mins else
+    items = st.text_area(t("mt_items", lang), value="\n".join(mins["items"]) if mins else
                          "\n".join(labels), key="mt_items")
-    if st.form_submit_button(tr("save_minutes", lang)) and auth.require_role("analyst", stop=False):
+    if st.form_submit_button(t("mt_save_minutes", lang)) and auth.require_role("analyst", stop=False):
         meeting.save_minutes(store, snap.id, meeting_date=mdate, participants=parts, items=items)
         st.rerun()
 
-st.subheader(tr("actions", lang))
+st.subheader(t("mt_actions", lang))
 acts = meeting.actions(store, snap.id)
 status_name = {k: v[0 if lang == "zh" else 1] for k, v in meeting.STATUSES.items()}
 if len(acts):
     st.dataframe(acts.assign(status=acts["status"].map(status_name))[
         ["action_id", "item", "action", "responsible", "cooperating", "deadline", "status", "overdue", "note"]],
         hide_index=True, width="stretch", column_config={
-            "item": tr("item", lang), "action": tr("action", lang), "responsible": tr("responsible", lang),
-            "cooperating": tr("cooperating", lang), "deadline": tr("deadline", lang), "status": tr("status", lang),
-            "note": tr("note", lang)})
+            "item": t("mt_item", lang), "action": t("mt_action", lang), "responsible": t("mt_responsible", lang),
+            "cooperating": t("mt_cooperating", lang), "deadline": t("mt_deadline", lang), "status": t("mt_status", lang),
+            "note": t("mt_note", lang)})
 else:
-    st.caption(tr("none", lang))
+    st.caption(t("mt_none", lang))
 with st.form("mt_action", clear_on_submit=True):
     c1, c2 = st.columns(2)
-    item = c1.selectbox(tr("item", lang), labels, key="mt_a_item")
-    action = c2.text_input(tr("action", lang), key="mt_a_action")
+    item = c1.selectbox(t("mt_item", lang), labels, key="mt_a_item")
+    action = c2.text_input(t("mt_action", lang), key="mt_a_action")
     c3, c4, c5 = st.columns(3)
-    resp = c3.selectbox(tr("responsible", lang), _ORGS, accept_new_options=True, key="mt_a_resp")
-    coop = c4.multiselect(tr("cooperating", lang), _ORGS, accept_new_options=True, key="mt_a_coop")
-    deadline = c5.date_input(tr("deadline", lang), value=snap.cutoff.date() + pd.Timedelta(days=3), key="mt_a_dl")
-    if st.form_submit_button(tr("add_action", lang)) and auth.require_role("analyst", stop=False):
+    resp = c3.selectbox(t("mt_responsible", lang), _ORGS, accept_new_options=True, key="mt_a_resp")
+    coop = c4.multiselect(t("mt_cooperating", lang), _ORGS, accept_new_options=True, key="mt_a_coop")
+    deadline = c5.date_input(t("mt_deadline", lang), value=snap.cutoff.date() + pd.Timedelta(days=3), key="mt_a_dl")
+    if st.form_submit_button(t("mt_add_action", lang)) and auth.require_role("analyst", stop=False):
         try:
             meeting.add_action(store, snap.id, item=item, action=action, responsible=resp or "", cooperating=coop,
                                deadline=deadline)
@@ -277,36 +223,36 @@ with st.form("mt_action", clear_on_submit=True):
 if len(acts):
     with st.form("mt_status"):
         c1, c2, c3 = st.columns([2, 1, 2])
-        aid = c1.selectbox(tr("actions", lang), list(acts["action_id"]), key="mt_s_id",
+        aid = c1.selectbox(t("mt_actions", lang), list(acts["action_id"]), key="mt_s_id",
                            format_func=lambda a: f"{a} · {acts.set_index('action_id').loc[a, 'action'][:30]}")
-        stt = c2.selectbox(tr("status", lang), list(meeting.STATUSES), format_func=status_name.get, key="mt_s_status")
-        note = c3.text_input(tr("note", lang), key="mt_s_note")
-        if st.form_submit_button(tr("update", lang)) and auth.require_role("analyst", stop=False):
+        stt = c2.selectbox(t("mt_status", lang), list(meeting.STATUSES), format_func=status_name.get, key="mt_s_status")
+        note = c3.text_input(t("mt_note", lang), key="mt_s_note")
+        if st.form_submit_button(t("mt_update", lang)) and auth.require_role("analyst", stop=False):
             meeting.update_action(store, aid, status=stt, note=note)
             st.rerun()
 
 # ---------------------------------------------------------------- control measures
-st.subheader(tr("measures", lang))
+st.subheader(t("mt_measures", lang))
 if len(ms):
     st.dataframe(ms.assign(jurisdiction=ms["jurisdiction"].map(names),
                            kind=ms["kind"].map(lambda k: meeting.MEASURE_TYPES[k][0 if lang == "zh" else 1]))[
         ["jurisdiction", "start", "end", "kind", "unit", "description", "measure_id"]],
         hide_index=True, width="stretch", column_config={
-            "jurisdiction": tr("jur", lang), "start": tr("m_start", lang), "end": tr("m_end", lang),
-            "kind": tr("kind", lang), "unit": tr("unit", lang), "description": tr("desc", lang)})
+            "jurisdiction": t("mt_jur", lang), "start": t("mt_m_start", lang), "end": t("mt_m_end", lang),
+            "kind": t("mt_kind", lang), "unit": t("mt_unit", lang), "description": t("mt_desc", lang)})
 with st.form("mt_measure", clear_on_submit=True):
     c1, c2, c3 = st.columns(3)
-    jur = c1.selectbox(tr("jur", lang), list(model.units), format_func=lambda u: names.get(u, u), key="mt_m_jur")
-    kind = c2.selectbox(tr("kind", lang), list(meeting.MEASURE_TYPES), key="mt_m_kind",
+    jur = c1.selectbox(t("mt_jur", lang), list(model.units), format_func=lambda u: names.get(u, u), key="mt_m_jur")
+    kind = c2.selectbox(t("mt_kind", lang), list(meeting.MEASURE_TYPES), key="mt_m_kind",
                         format_func=lambda k: meeting.MEASURE_TYPES[k][0 if lang == "zh" else 1])
-    unit = c3.text_input(tr("unit", lang), key="mt_m_unit")
+    unit = c3.text_input(t("mt_unit", lang), key="mt_m_unit")
     c4, c5, c6, c7 = st.columns(4)
-    d0 = c4.date_input(tr("m_start", lang), value=(snap.cutoff - pd.Timedelta(days=1)).date(), key="mt_m_d0")
-    h0 = c5.selectbox(tr("hour", lang), list(range(0, 24)), index=0, key="mt_m_h0", format_func=lambda h: f"{h:02d}:00")
-    d1 = c6.date_input(tr("m_end", lang), value=snap.cutoff.date(), key="mt_m_d1")
-    h1 = c7.selectbox(tr("hour", lang), list(range(0, 24)), index=0, key="mt_m_h1", format_func=lambda h: f"{h:02d}:00")
-    desc = st.text_input(tr("desc", lang), key="mt_m_desc")
-    if st.form_submit_button(tr("add_measure", lang)) and auth.require_role("analyst", stop=False):
+    d0 = c4.date_input(t("mt_m_start", lang), value=(snap.cutoff - pd.Timedelta(days=1)).date(), key="mt_m_d0")
+    h0 = c5.selectbox(t("mt_hour", lang), list(range(0, 24)), index=0, key="mt_m_h0", format_func=lambda h: f"{h:02d}:00")
+    d1 = c6.date_input(t("mt_m_end", lang), value=snap.cutoff.date(), key="mt_m_d1")
+    h1 = c7.selectbox(t("mt_hour", lang), list(range(0, 24)), index=0, key="mt_m_h1", format_func=lambda h: f"{h:02d}:00")
+    desc = st.text_input(t("mt_desc", lang), key="mt_m_desc")
+    if st.form_submit_button(t("mt_add_measure", lang)) and auth.require_role("analyst", stop=False):
         try:
             meeting.add_measure(store, jurisdiction=jur, kind=kind, unit=unit, description=desc, snapshot_id=snap.id,
                                 start=pd.Timestamp(d0) + pd.Timedelta(hours=h0), end=pd.Timestamp(d1) + pd.Timedelta(hours=h1))
@@ -314,8 +260,8 @@ with st.form("mt_measure", clear_on_submit=True):
         except RegionairError as exc:
             st.error(md(exc))
 if len(ms):
-    st.markdown(f"**{tr('before_after', lang)}**")
-    pick = st.selectbox(tr("measures", lang), list(ms["measure_id"]), key="mt_ba",
+    st.markdown(f"**{t('mt_before_after', lang)}**")
+    pick = st.selectbox(t("mt_measures", lang), list(ms["measure_id"]), key="mt_ba",
                         format_func=lambda m: f"{names.get(ms.set_index('measure_id').loc[m, 'jurisdiction'])} · "
                                               f"{ms.set_index('measure_id').loc[m, 'start']:%m-%d %H:%M}")
     m = ms.set_index("measure_id").loc[pick]
@@ -329,12 +275,12 @@ if len(ms):
 
 # ---------------------------------------------------------------- briefing and bundle
 st.divider()
-st.subheader(tr("briefing", lang))
+st.subheader(t("mt_briefing", lang))
 final = dataclasses.replace(model, actions=acts if len(acts) else None, minutes=mins)
 cols = st.columns(4)
 for col, fmt, mime in zip(cols, report.FORMATS, ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                                                   "application/pdf", "text/html"), strict=False):
-    col.download_button(tr("dl", lang, fmt=fmt.upper()), data=lambda fmt=fmt: report.render(final, fmt),
+    col.download_button(t("mt_dl", lang, fmt=fmt.upper()), data=lambda fmt=fmt: report.render(final, fmt),
                         file_name=f"briefing_{snap.id}.{fmt}", mime=mime, on_click="ignore", key=f"mt_dl_{fmt}",
                         icon=":material/description:")
 with cols[3]:

@@ -552,7 +552,7 @@ def evaluate_alerts(store, *, secrets: dict | None = None, send=None) -> pd.Data
     De-duplicated per rule, jurisdiction and level until it clears (state kept in the store folder).
     Returns the notifier's log rows, or None when no target is configured.
     """
-    from regionair.warnings.alerts import Notifier, Rule, events_from_report, load_targets
+    from regionair.warnings.alerts import Notifier, Rule, alert_paths, events_from_report, load_targets
     from regionair.warnings.desk import warnings_report
 
     secrets = load_secrets() if secrets is None else secrets
@@ -567,7 +567,7 @@ def evaluate_alerts(store, *, secrets: dict | None = None, send=None) -> pd.Data
     forecast = store.model_aq(at - pd.Timedelta(days=35), at + pd.Timedelta(days=5), run="all")
     report = warnings_report(hourly, at=at, forecast=None if forecast.empty else forecast)
     rules = [Rule.from_dict(r) for r in secrets.get("alerts", {}).get("rules", DEFAULT_ALERT_RULES)]
-    notifier = Notifier(targets, store.root / "alerts_state.json", send=send)
+    notifier = Notifier(targets, alert_paths(store.root)[0], send=send)
     return notifier.process(events_from_report(report, rules))
 
 

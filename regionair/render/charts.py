@@ -319,3 +319,17 @@ def overlay_measures(fig: go.Figure, ms: pd.DataFrame, *, names: dict[str, str] 
                       annotation_position="top left", annotation_font_size=10)
     return fig
 
+
+def budget_bars(budget: pd.DataFrame, *, title: str, lang: str = "zh", presentation: bool = False) -> go.Figure:
+    """Today's remaining budget per jurisdiction: the mean so far, what the rest of the day may average
+    (never below 0) and the boundary concentration C* (a marker), for one pollutant (``name``, ``mean_so_far``,
+    ``allowance``, ``limit``, ``pollutant``)."""
+    p = str(budget["pollutant"].iloc[0]) if len(budget) else "pm25"
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=budget["name"], y=budget["mean_so_far"], name=t("budget_mean_so_far", lang)))
+    fig.add_trace(go.Bar(x=budget["name"], y=budget["allowance"].clip(lower=0), name=t("budget_allowance", lang)))
+    fig.add_trace(go.Scatter(x=budget["name"], y=budget["limit"], mode="markers",
+                             marker=dict(symbol="line-ew-open", size=40), name=t("budget_limit", lang)))
+    fig.update_layout(template=template(presentation), barmode="group", title=title,
+                      yaxis_title=pollutant_label(p, lang, unit=True))
+    return fig

@@ -339,6 +339,16 @@ def _smtp_send(target: Target, event: Event, smtp_factory) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
+#: Where a store keeps the alert state (active keys, send times) and the delivery log, relative to its root.
+ALERT_STATE_FILE = "alerts_state.json"
+
+
+def alert_paths(store_root) -> tuple[Path, Path]:
+    """(state file, delivery log) of the store at ``store_root`` — the watcher writes them, the page reads them."""
+    state = Path(store_root) / ALERT_STATE_FILE
+    return state, state.with_suffix(".log.jsonl")
+
+
 class Notifier:
     """Deliver events with de-duplication, rate limiting and a log.
 
