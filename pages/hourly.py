@@ -12,7 +12,7 @@ from regionair.render import charts
 
 f = ui.page("page_hourly")
 lang = f.lang
-name_col = "name_zh" if lang == "zh" else "name_en"
+name_col = f"name_{lang}"
 
 
 @st.fragment(run_every="5m")
@@ -44,7 +44,7 @@ def latest_table():
         return [f"background-color: {c}; color: {'#fff' if row['aqi'] > 200 else '#000'}" if k in ("aqi", "category") else ""
                 for k in row.index]
 
-    config = {"station": "编码" if lang == "zh" else "Code", name_col: t("station", lang), "aqi": "AQI", "jurisdiction": t("jurisdiction", lang),
+    config = {"station": t("id", lang), name_col: t("station", lang), "aqi": "AQI", "jurisdiction": t("jurisdiction", lang),
               "category": t("category", lang), "primary": t("primary", lang), "flags": t("flags", lang),
               "trend": st.column_config.LineChartColumn(t("sparklines", lang), y_min=0, y_max=300)}
     for p in POLLUTANTS:

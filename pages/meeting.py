@@ -10,7 +10,7 @@ import streamlit as st
 
 from regionair import meeting, ui
 from regionair.analysis.latest import unit_hourly
-from regionair.core.i18n import pollutant_label, t
+from regionair.core.i18n import pair_text, pollutant_label, t
 from regionair.errors import RegionairError
 from regionair.render import charts, report
 from regionair.ui import auth
@@ -99,7 +99,7 @@ if big or f.presentation:
 # ---------------------------------------------------------------- agenda with next/previous
 if "meeting_step" not in st.session_state:
     st.session_state["meeting_step"] = 0
-labels = [meeting.AGENDA_LABELS[a][0 if lang == "zh" else 1] for a in meeting.AGENDA]
+labels = [pair_text(meeting.AGENDA_LABELS[a], lang) for a in meeting.AGENDA]
 c_prev, c_mid, c_next = st.columns([2, 8, 2], vertical_alignment="center")
 
 
@@ -195,7 +195,7 @@ with st.form("mt_minutes"):
 
 st.subheader(t("mt_actions", lang))
 acts = meeting.actions(store, snap.id)
-status_name = {k: v[0 if lang == "zh" else 1] for k, v in meeting.STATUSES.items()}
+status_name = {k: pair_text(v, lang) for k, v in meeting.STATUSES.items()}
 if len(acts):
     st.dataframe(acts.assign(status=acts["status"].map(status_name))[
         ["action_id", "item", "action", "responsible", "cooperating", "deadline", "status", "overdue", "note"]],
@@ -235,7 +235,7 @@ if len(acts):
 st.subheader(t("mt_measures", lang))
 if len(ms):
     st.dataframe(ms.assign(jurisdiction=ms["jurisdiction"].map(names),
-                           kind=ms["kind"].map(lambda k: meeting.MEASURE_TYPES[k][0 if lang == "zh" else 1]))[
+                           kind=ms["kind"].map(lambda k: pair_text(meeting.MEASURE_TYPES[k], lang)))[
         ["jurisdiction", "start", "end", "kind", "unit", "description", "measure_id"]],
         hide_index=True, width="stretch", column_config={
             "jurisdiction": t("mt_jur", lang), "start": t("mt_m_start", lang), "end": t("mt_m_end", lang),
@@ -244,7 +244,7 @@ with st.form("mt_measure", clear_on_submit=True):
     c1, c2, c3 = st.columns(3)
     jur = c1.selectbox(t("mt_jur", lang), list(model.units), format_func=lambda u: names.get(u, u), key="mt_m_jur")
     kind = c2.selectbox(t("mt_kind", lang), list(meeting.MEASURE_TYPES), key="mt_m_kind",
-                        format_func=lambda k: meeting.MEASURE_TYPES[k][0 if lang == "zh" else 1])
+                        format_func=lambda k: pair_text(meeting.MEASURE_TYPES[k], lang))
     unit = c3.text_input(t("mt_unit", lang), key="mt_m_unit")
     c4, c5, c6, c7 = st.columns(4)
     d0 = c4.date_input(t("mt_m_start", lang), value=(snap.cutoff - pd.Timedelta(days=1)).date(), key="mt_m_d0")

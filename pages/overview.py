@@ -6,7 +6,7 @@ import streamlit as st
 from regionair import ui
 from regionair.core import region
 from regionair.core.aqi import category
-from regionair.core.i18n import TEXT, primary_label, t
+from regionair.core.i18n import TEXT, join_names, primary_label, t
 from regionair.render import charts
 
 # Streamlit's named background colours nearest to the AQI category colours (for text badges).
@@ -22,7 +22,7 @@ if latest.empty:
 kpis = kpis[kpis["station"].isin(f.units)].rename(columns={"station": "id"})
 latest = latest.merge(region.stations()[["code", "longitude", "latitude"]].rename(columns={"code": "station"}),
                       on="station", how="left")
-name_col = "name_zh" if lang == "zh" else "name_en"
+name_col = f"name_{lang}"
 
 # ---- map (drawn from the boundary polygons; no tile server)
 bounds = region.boundaries(level="district")
@@ -44,7 +44,7 @@ with right:
         for i, r in enumerate(live.itertuples()):
             with cols[i % 2]:
                 delta = None if pd.isna(r.aqi_change) else int(r.aqi_change)
-                cat = r.category if lang == "zh" else category(r.aqi, "en")
+                cat = category(r.aqi, lang)
                 st.metric(getattr(r, name_col), f"{int(r.aqi)}", delta=delta, delta_color="inverse", border=True,
                           delta_description=t("change_1h", lang),
                           help=f"{cat} · {t('primary', lang)}: {primary_label(r.primary_pollutants, lang)} · "
@@ -53,13 +53,13 @@ with right:
                             f"{primary_label(r.primary_pollutants, lang)}")
         empty = rows[rows["no_station"] | rows["aqi"].isna()]
         if len(empty):
-            st.caption(f"{t('no_station', lang)}: " + ("、" if lang == "zh" else ", ").join(empty[name_col]))
+            st.caption(f"{t('no_station', lang)}: " + join_names(empty[name_col], lang))
 
 st.subheader(t("kpi_table", lang))
 show = kpis.assign(
     side=kpis["side"].map({"地方": t("side_local", lang), "兵团": t("side_corps", lang)}),
     time=kpis["time"].dt.strftime("%m-%d %H:%M"),
-    category=kpis["category"] if lang == "zh" else category(kpis["aqi"].to_numpy(dtype="float64"), "en"),
+    category=category(kpis["aqi"].to_numpy(dtype="float64"), lang),
     primary_pollutants=kpis["primary_pollutants"].map(lambda c: primary_label(c, lang)))
 ui.table(show, {name_col: TEXT["jurisdiction"], "side": TEXT["side"], "time": TEXT["time_short"], "aqi": TEXT["aqi"],
                 "category": TEXT["category"], "primary_pollutants": TEXT["primary"], "aqi_change": TEXT["change_1h"],
@@ -74,9 +74,9 @@ ui.chart(wfig, worst, "worst_stations", f)
 st.subheader(t("warnings_summary", lang))
 counts = ui.data.warning_counts(at)
 c1, c2, c3 = st.columns(3)
-c1.metric("临界（接近边界）" if lang == "zh" else "Near a boundary", counts["near"], border=True)
-c2.metric("本小时越过边界" if lang == "zh" else "Crossed this hour", counts["crossed"], border=True)
-c3.metric("生效的重污染预警" if lang == "zh" else "Active heavy-pollution warnings", counts["active"], border=True)
+c1.metric(t("count_near", lang), counts["near"], border=True)
+c2.metric(t("count_crossed", lang), counts["crossed"], border=True)
+c3.metric(t("count_active", lang), counts["active"], border=True)
 try:  # the link exists only inside app.py's navigation (not when the page runs alone)
     st.page_link("pages/warnings.py", label=t("page_warnings", lang), icon=":material/warning:")
 except st.errors.StreamlitAPIException:

@@ -12,8 +12,8 @@ from regionair.render import charts
 f = ui.page("page_rankings")
 lang = f.lang
 names = f.unit_names()
-basis = st.selectbox("综合指数口径" if lang == "zh" else "Composite index basis", list(standards.COMPOSITE_BASES), key="basis",
-                     format_func=lambda b: standards.COMPOSITE_BASES[b]["label_zh" if lang == "zh" else "label_en"])
+basis = st.selectbox(t("composite_basis", lang), list(standards.COMPOSITE_BASES), key="basis",
+                     format_func=lambda b: standards.COMPOSITE_BASES[b][f"label_{lang}"])
 hourly, units = ui.period_data(f)
 daily = ui.data.unit_daily(f.start, f.end, f.edition)
 daily = daily[daily["station"].isin(f.units)]
@@ -21,7 +21,7 @@ previous = ui.data.unit_daily(f.start - pd.DateOffset(years=1), f.end - pd.DateO
 previous = previous if len(previous) else None
 rank = ranking(daily, basis=basis, previous=previous)
 rank = rank.assign(unit=rank["station"].map(names)) if "station" in rank else rank
-st.caption(standards.COMPOSITE_BASES[basis]["label_zh" if lang == "zh" else "label_en"])
+st.caption(standards.COMPOSITE_BASES[basis][f"label_{lang}"])
 if "valid_statistic" in rank and (~rank["valid_statistic"].astype(bool)).any():
     st.warning(t("invalid_stat", lang))
 fig = charts.bars(rank, x="unit", y="composite_index", title=t("composite", lang), y_title=t("composite", lang),

@@ -90,7 +90,7 @@ with c5:
     if enough("weekday"):
         wk = weekday_profile(units, p, by="station")
         wk["station"] = wk["station"].map(names)
-        wk["day"] = wk["weekday"].map(lambda d: ("一二三四五六日"[int(d)] if lang == "zh" else "MTWTFSS"[int(d)]))
+        wk["day"] = wk["weekday"].map(lambda d: t("weekday_initials", lang)[int(d)])
         fig = charts.profile_chart(wk, x="day", y="mean", lo="ci_low", hi="ci_high", color="station",
                                    title=t("weekday", lang), x_title="", y_title=y_title, presentation=f.presentation)
         ui.chart(fig, wk, f"weekday_{p}", f)

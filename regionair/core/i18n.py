@@ -402,6 +402,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "wd_no_forecast": ("库中没有模式预报（Open-Meteo CAMS），预报与预警等级仅基于实测数据。", "No model forecast in the store (Open-Meteo CAMS): forecast and levels use observations only."),
     "wd_alerts": ("告警推送", "Alert delivery"),
     "wd_alerts_help": ("在 `.streamlit/secrets.toml` 的 `[alerts]` 中配置企业微信/钉钉/Webhook/SMTP 目标后，`python -m regionair watch` 在每次导入后评估规则并推送（同一规则、单元与等级只推送一次）。", "Configure WeCom / DingTalk / webhook / SMTP targets under [alerts] in .streamlit/secrets.toml; `python -m regionair watch` evaluates the rules after each ingest and sends each rule, unit and level once."),
+    # words of charts and pages that were inline zh/en branches
+    "language_zh": ("中文", "中文"),
+    "language_en": ("English", "English"),
+    "n_hours": ("{n} 小时", "{n} h"),
+    "n_days": ("{n} 天", "{n} days"),
+    "clause_sep": ("；", "; "),
+    "tc_calm_pct": ("静风 {pct}%", "calm {pct}%"),
+    "tc_calm_hours": ("静风 {n} 小时", "calm {n} h"),
+    "tc_overall_share": ("总体比例", "overall share"),
+    "tc_onset_after_first": ("开始时间（首个单元后小时数）", "onset [h after the first unit]"),
+    "tc_calm": ("静风", "calm"),
+    "tc_other_direction": ("其他方向", "other"),
+    "tc_high_hours": ("高值小时", "high hours"),
+    "tc_all_hours": ("全部小时", "all hours"),
+    "tc_calm_low_wind": ("静风/弱风 %", "calm / low wind %"),
+    "tc_blh": ("边界层高度 m", "BLH m"),
+    "tc_downwind_axis": ("顺风方向位置 [km]（上游 ← → 下游）", "position along the wind [km] (upwind ← → downwind)"),
+    "tc_lag_axis": ("滞后 [h]（正 = 上游方领先）", "lag [h] (positive = source leads)"),
+    "composite_basis": ("综合指数口径", "Composite index basis"),
+    "weekday_initials": ("一二三四五六日", "MTWTFSS"),
+    "count_near": ("临界（接近边界）", "Near a boundary"),
+    "count_crossed": ("本小时越过边界", "Crossed this hour"),
+    "count_active": ("生效的重污染预警", "Active heavy-pollution warnings"),
 }
 
 
@@ -422,6 +445,11 @@ def pollutant_label(code: str, lang: str = "zh", unit: bool = False) -> str:
     if unit and code in UNITS:
         return f"{label} ({UNITS[code]})"
     return label
+
+
+def pair_text(pair, lang: str = "zh") -> str:
+    """The ``lang`` half of a (zh, en) pair from a domain table (meeting statuses, measure types …)."""
+    return pair[LANGS.index(lang) if lang in LANGS else 0]
 
 
 def join_names(names, lang: str = "zh") -> str:

@@ -18,7 +18,7 @@ import plotly.io as pio
 
 from regionair.core import standards as S
 from regionair.core.aqi import category_colour
-from regionair.core.i18n import category_name, pollutant_label, primary_label, t
+from regionair.core.i18n import category_name, pair_text, pollutant_label, primary_label, t
 from regionair.meeting import MEASURE_TYPES
 
 #: Fonts that carry Chinese glyphs, in order of preference (Noto CJK is installed by `make setup`).
@@ -312,7 +312,7 @@ def overlay_measures(fig: go.Figure, ms: pd.DataFrame, *, names: dict[str, str] 
     names = names or {}
     palette = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#7f7f7f"]
     for i, m in enumerate(ms.itertuples()):
-        kind = MEASURE_TYPES.get(m.kind, (m.kind, m.kind))[0 if lang == "zh" else 1]
+        kind = pair_text(MEASURE_TYPES.get(m.kind, (m.kind, m.kind)), lang)
         fig.add_vrect(x0=m.start, x1=m.end, fillcolor=palette[i % len(palette)], opacity=0.10, line_width=1,
                       line_dash="dot", line_color=palette[i % len(palette)], layer="below",
                       annotation_text=f"{names.get(m.jurisdiction, m.jurisdiction)}·{kind}",

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from regionair.core.i18n import column_label
+from regionair.core.i18n import column_label, t
 from regionair.render.charts import template
 
 #: Sequential colours for speed / concentration classes (light → dark).
@@ -27,9 +27,9 @@ def _calm_note(table: pd.DataFrame, lang: str, by_value=None) -> str:
     calm = table[table["sector"] == -1]
     if "freq" in calm.columns and len(calm):
         pct = float(calm["freq"].sum())
-        return f"静风 {pct:.0f}%" if lang == "zh" else f"calm {pct:.0f}%"
+        return t("tc_calm_pct", lang, pct=f"{pct:.0f}")
     if "n" in calm.columns and len(calm):
-        return (f"静风 {int(calm['n'].sum())} 小时" if lang == "zh" else f"calm {int(calm['n'].sum())} h")
+        return t("tc_calm_hours", lang, n=int(calm["n"].sum()))
     return ""
 
 
@@ -41,10 +41,10 @@ def rose(table: pd.DataFrame, *, title: str, legend_title: str, lang: str = "zh"
     is written in the centre.
     """
     fig = go.Figure()
-    t = table[table["sector"] >= 0]
-    n_sec = int(t["sector"].max()) + 1 if len(t) else 16
+    sec = table[table["sector"] >= 0]
+    n_sec = int(sec["sector"].max()) + 1 if len(sec) else 16
     width = 360.0 / n_sec
-    for i, (label, g) in enumerate(t.groupby("bin", sort=False)):
+    for i, (label, g) in enumerate(sec.groupby("bin", sort=False)):
         g = g.groupby(["sector", "direction"], as_index=False)["freq"].sum()
         fig.add_trace(go.Barpolar(r=g["freq"], theta=g["direction"], width=[width * 0.95] * len(g), name=str(label),
                                   marker_color=CLASS_COLOURS[i % len(CLASS_COLOURS)], marker_line_width=0.3,
@@ -60,11 +60,11 @@ def percentile_rose(table: pd.DataFrame, *, title: str, unit: str, lang: str = "
                     presentation: bool = False) -> go.Figure:
     """Closed lines of concentration percentiles by wind sector (openair ``percentileRose``)."""
     fig = go.Figure()
-    t = table[table["sector"] >= 0].sort_values("direction")
-    cols = [c for c in t.columns if c.startswith("p") and c[1:].replace(".", "", 1).isdigit()]
+    sec = table[table["sector"] >= 0].sort_values("direction")
+    cols = [c for c in sec.columns if c.startswith("p") and c[1:].replace(".", "", 1).isdigit()]
     for i, c in enumerate(cols):
-        r = list(t[c]) + list(t[c].iloc[:1])
-        th = list(t["direction"]) + list(t["direction"].iloc[:1])
+        r = list(sec[c]) + list(sec[c].iloc[:1])
+        th = list(sec["direction"]) + list(sec["direction"].iloc[:1])
         fig.add_trace(go.Scatterpolar(r=r, theta=th, mode="lines", name=f"P{c[1:]}", connectgaps=False,
                                       fill="toself" if i == 0 else None,
                                       line=dict(color=CLASS_COLOURS[(i + 1) % len(CLASS_COLOURS)], width=2)))
@@ -75,17 +75,17 @@ def percentile_rose(table: pd.DataFrame, *, title: str, unit: str, lang: str = "
 
 def cpf_rose(table: pd.DataFrame, *, title: str, lang: str = "zh", presentation: bool = False) -> go.Figure:
     """Polar bars of the conditional probability function per sector, with the base rate as a ring."""
-    t = table[table["sector"] >= 0]
-    n_sec = len(t) if len(t) else 16
+    sec = table[table["sector"] >= 0]
+    n_sec = len(sec) if len(sec) else 16
     fig = go.Figure(go.Barpolar(
-        r=t["cpf"].fillna(0), theta=t["direction"], width=[360.0 / n_sec * 0.95] * len(t), marker_color="#d73027",
-        customdata=np.c_[t["n"], t["n_high"]], name="CPF",
+        r=sec["cpf"].fillna(0), theta=sec["direction"], width=[360.0 / n_sec * 0.95] * len(sec), marker_color="#d73027",
+        customdata=np.c_[sec["n"], sec["n_high"]], name="CPF",
         hovertemplate="%{theta}°: CPF %{r:.2f} (%{customdata[1]}/%{customdata[0]} h)<extra></extra>"))
     n_all, n_high = int(table["n"].sum()), int(table["n_high"].sum())
     if n_all:
         base = n_high / n_all
         fig.add_trace(go.Scatterpolar(r=[base] * 361, theta=list(range(361)), mode="lines", name=(
-            "总体比例" if lang == "zh" else "overall share"), line=dict(color="#333", dash="dot", width=1)))
+            t("tc_overall_share", lang)), line=dict(color="#333", dash="dot", width=1)))
     fig.update_layout(template=template(presentation), title=title,
                       polar={**_POLAR, "radialaxis": {**_POLAR["radialaxis"], "range": [0, 1]}},
                       legend=dict(orientation="h", y=-0.15))
@@ -184,21 +184,19 @@ def onset_chart(order: pd.DataFrame, names: dict, *, title: str, lang: str = "zh
                                text=[names.get(u, u) for u in order["unit"]], textposition="top center",
                                marker=dict(size=12, color="#1f77b4")))
     fig.update_layout(template=template(presentation), title=title,
-                      xaxis_title="顺风方向位置 [km]（上游 ← → 下游）" if lang == "zh"
-                      else "position along the wind [km] (upwind ← → downwind)",
-                      yaxis_title="开始时间（首个单元后小时数）" if lang == "zh" else "onset [h after the first unit]")
+                      xaxis_title=t("tc_downwind_axis", lang),
+                      yaxis_title=t("tc_onset_after_first", lang))
     return fig
 
 
 def attribution_bars(table: pd.DataFrame, names: dict, *, title: str, lang: str = "zh",
                      presentation: bool = False) -> go.Figure:
     """Share of high hours vs all hours by upwind neighbour (plus calm / other)."""
-    label = [names.get(u, {"calm": "静风" if lang == "zh" else "calm",
-                           "other": "其他方向" if lang == "zh" else "other"}.get(u, u)) for u in table["upwind"]]
+    label = [names.get(u, {"calm": t("tc_calm", lang), "other": t("tc_other_direction", lang)}.get(u, u)) for u in table["upwind"]]
     fig = go.Figure([
-        go.Bar(x=label, y=100 * table["share_high"], name="高值小时" if lang == "zh" else "high hours",
+        go.Bar(x=label, y=100 * table["share_high"], name=t("tc_high_hours", lang),
                marker_color="#d73027"),
-        go.Bar(x=label, y=100 * table["share_all"], name="全部小时" if lang == "zh" else "all hours",
+        go.Bar(x=label, y=100 * table["share_all"], name=t("tc_all_hours", lang),
                marker_color="#9e9e9e"),
     ])
     fig.update_layout(template=template(presentation), title=title, barmode="group", yaxis_title="%")
@@ -222,9 +220,8 @@ def stagnation_panel(table: pd.DataFrame, pollutant: str, names: dict, *, title:
                                  line=dict(color=c), mode="lines+markers"), row=2, col=1)
         fig.add_trace(go.Scatter(x=x, y=g[pollutant], name=nm, legendgroup=nm, showlegend=False,
                                  line=dict(color=c), mode="lines+markers"), row=3, col=1)
-    zh = lang == "zh"
-    fig.update_yaxes(title_text="静风/弱风 %" if zh else "calm / low wind %", row=1, col=1, range=[0, 100])
-    fig.update_yaxes(title_text="边界层高度 m" if zh else "BLH m", row=2, col=1)
+    fig.update_yaxes(title_text=t("tc_calm_low_wind", lang), row=1, col=1, range=[0, 100])
+    fig.update_yaxes(title_text=t("tc_blh", lang), row=2, col=1)
     fig.update_yaxes(title_text=unit_label, row=3, col=1)
     fig.update_layout(template=template(presentation), title=title, height=640 if not presentation else 860)
     return fig
@@ -239,6 +236,6 @@ def lag_curve(curve: pd.DataFrame, *, title: str, lang: str = "zh", presentation
         go.Scatter(x=curve["lag"], y=curve["r"], mode="lines+markers", name="r", line=dict(color="#1f77b4")),
     ])
     fig.update_layout(template=template(presentation), title=title,
-                      xaxis_title="滞后 [h]（正 = 上游方领先）" if lang == "zh" else "lag [h] (positive = source leads)",
+                      xaxis_title=t("tc_lag_axis", lang),
                       yaxis=dict(title="r", rangemode="normal"))
     return fig

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from regionair.core.aqi import edition_for
-from regionair.core.i18n import MISSING, column_label, fmt_value, t, value_label
+from regionair.core.i18n import MISSING, column_label, fmt_value, pair_text, t, value_label
 from regionair.render import charts
 from regionair.render.exports import to_csv_bytes, to_xlsx_bytes
 from regionair.ui import data, export
@@ -86,8 +86,8 @@ def mark_frame_run() -> None:
 def _age(delta: pd.Timedelta, lang: str) -> str:
     hours = delta.total_seconds() / 3600
     if hours < 48:
-        return f"{hours:.0f} 小时" if lang == "zh" else f"{hours:.0f} h"
-    return f"{hours / 24:.0f} 天" if lang == "zh" else f"{hours / 24:.0f} days"
+        return t("n_hours", lang, n=f"{hours:.0f}")
+    return t("n_days", lang, n=f"{hours / 24:.0f}")
 
 
 def freshness_banner(f: Filters) -> None:
@@ -108,7 +108,7 @@ def freshness_banner(f: Filters) -> None:
             parts.append(t("stale_amber", f.lang, **args))
         else:
             parts.append(t("fresh_ok", f.lang, **args))
-    text = "；".join(parts) if f.lang == "zh" else "; ".join(parts)
+    text = t("clause_sep", f.lang).join(parts)
     if worst == 2:
         st.error(text, icon=":material/schedule:")
     elif worst == 1:
@@ -181,7 +181,7 @@ def table(df: pd.DataFrame, columns: dict[str, tuple[str, str]] | list[str] | No
             frame[c] = frame[c].where(frame[c].notna() & (frame[c] != ""), MISSING)
     headers: dict[str, str] = {}
     for c in cols:  # two codes with one header (e.g. station and code) would make the table ambiguous
-        label = columns[c][0 if lang == "zh" else 1]
+        label = pair_text(columns[c], lang)
         headers[c] = label if label not in headers.values() else f"{label}（{len(headers)}）"
     numeric = [c for c in cols if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
     styled = frame.rename(columns=headers).style.format(

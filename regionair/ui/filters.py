@@ -66,7 +66,7 @@ def default_units() -> list[str]:
 
 def unit_labels(lang: str = "zh") -> dict[str, str]:
     j = region.jurisdictions()
-    names = dict(zip(j["id"], j["name_zh" if lang == "zh" else "name_en"], strict=True))
+    names = dict(zip(j["id"], j[f"name_{lang}"], strict=True))
     names[SIDE_IDS["地方"]] = t("side_local", lang)
     names[SIDE_IDS["兵团"]] = t("side_corps", lang)
     names[REGION_ID] = t("region", lang)
@@ -76,7 +76,7 @@ def unit_labels(lang: str = "zh") -> dict[str, str]:
 def place_names(lang: str = "zh") -> dict[str, str]:
     """Jurisdiction and district codes → names in ``lang`` (for tables that list either)."""
     d = region.boundaries(level="district")
-    return {**dict(zip(d["id"], d["name_zh" if lang == "zh" else "name_en"], strict=True)), **unit_labels(lang)}
+    return {**dict(zip(d["id"], d[f"name_{lang}"], strict=True)), **unit_labels(lang)}
 
 
 def period_range(period: str, anchor: pd.Timestamp, custom: tuple | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -262,7 +262,7 @@ def render_filters(anchor: pd.Timestamp | None, *, stations: list[str] | None = 
         st.session_state.setdefault(key, value)
     sb = st.sidebar
     lang = sb.segmented_control(t("language"), LANGS, key="lang", required=True,
-                                format_func=lambda v: "中文" if v == "zh" else "English") or "zh"
+                                format_func=lambda v: t(f"language_{v}", v)) or "zh"
     for name, value in bad:
         st.warning(t("bad_param", lang, **md_args(name=str(name)[:40], value=str(value)[:40])), icon=":material/link_off:")
     presentation = sb.toggle(t("presentation", lang), key="pres")
