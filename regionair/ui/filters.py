@@ -217,6 +217,37 @@ def _write_url(f: Filters, dates) -> None:
         st.query_params.from_dict(params)
 
 
+#: Session keys of the sidebar's widgets. After a language switch the browser can send a multiselect's
+#: selection back as the labels it last drew (乌鲁木齐市, not ``urumqi``), which match no option in the new
+#: language, so the next change silently reset the jurisdictions to their default (seen in Chromium).
+#: Each value is therefore also kept under a key no widget owns and restored when the widget's own value is
+#: gone or holds something that is not an option.
+FILTER_KEYS = ("lang", "pres", "period", "dates", "units", "stations", "pollutant", "res", "edition", "replay",
+               "at_day", "at_hour")
+
+
+def _keep() -> None:
+    for key in FILTER_KEYS:
+        if key in st.session_state:
+            st.session_state[f"_kept_{key}"] = st.session_state[key]
+
+
+def _valid(value, allowed) -> bool:
+    if allowed is None:
+        return True
+    if isinstance(value, list | tuple):
+        return all(v in allowed for v in value)
+    return value in allowed
+
+
+def _restore(options: dict) -> None:
+    ss = st.session_state
+    for key in FILTER_KEYS:
+        kept = f"_kept_{key}"
+        if kept in ss and (key not in ss or not _valid(ss[key], options.get(key))):
+            ss[key] = ss[kept]
+
+
 def _as_of_control(sb, lang: str, earliest: pd.Timestamp | None, latest: pd.Timestamp | None) -> pd.Timestamp | None:
     """The "as of" replay control: a day and an hour that every page treats as "now" (``?at=``)."""
     if latest is None or not sb.toggle(t("replay", lang), key="replay", help=t("replay_help", lang)):
@@ -258,6 +289,8 @@ def render_filters(anchor: pd.Timestamp | None, *, stations: list[str] | None = 
     if not st.session_state.get("_url_loaded"):
         bad = _load_url(units_all, station_opts)
         st.session_state["_url_loaded"] = True
+    _restore({"units": units_all, "stations": station_opts, "lang": LANGS, "period": PERIODS,
+              "pollutant": POLLUTANT_OPTIONS, "res": RESOLUTIONS, "edition": EDITIONS})
     for key, value in _defaults().items():
         st.session_state.setdefault(key, value)
     sb = st.sidebar
@@ -303,4 +336,5 @@ def render_filters(anchor: pd.Timestamp | None, *, stations: list[str] | None = 
     if anchor is not None:
         f.start, f.end = period_range(period, anchor, custom)
     _write_url(f, custom)
+    _keep()
     return f

@@ -70,3 +70,29 @@ def test_english_and_shared_link(dashboard, browser):
         page.screenshot(path=str(ARTIFACTS / "trends_en.png"), full_page=True)
     finally:
         page.close()
+
+
+def _settle(page) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def test_filters_survive_a_language_switch_and_later_changes(dashboard, browser):
+    """Issue 14 §9: the jurisdiction selection survives a language switch and every later interaction;
+    the URL mirrors the view throughout."""
+    page = _open(browser, f"{dashboard}/trends?units=urumqi,changji")
+    try:
+        sb = page.locator('[data-testid="stSidebar"]')
+        assert "units=urumqi%2Cchangji" in page.url or "units=urumqi,changji" in page.url
+        sb.get_by_text("English", exact=True).click()
+        _settle(page)
+        assert "lang=en" in page.url
+        sb.locator('[data-testid="stSelectbox"]').first.click()  # the period
+        page.get_by_role("option", name="Last 7 days").click()
+        _settle(page)
+        url = page.url.replace("%2C", ",")
+        assert "period=7d" in url and "units=urumqi,changji" in url, url
+        tags = sb.locator('[data-testid="stMultiSelect"]').first.inner_text()
+        assert "Urumqi" in tags and "Changji" in tags and "Fukang" not in tags, tags
+    finally:
+        page.close()
