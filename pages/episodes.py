@@ -75,5 +75,6 @@ if hours:
                              latitude=st_hour["lat_cat"]).dropna(subset=["longitude"])
     bounds = region.boundaries(level="district")
     fig = charts.region_map(bounds, at_units, st_hour, title=f"{t('episodes', lang)} {ep} · {pd.Timestamp(hour):%Y-%m-%d %H:%M}",
-                            lang=lang, presentation=f.presentation)
+                            lang=lang, presentation=f.presentation, edition=f.edition,
+                            day=(pd.Timestamp(hour) - pd.Timedelta(hours=1)).date())
     ui.chart(fig, st_hour[["station", "name", "time", "aqi", "category", "primary_pollutants"]], f"episode_{ep}_map", f)

@@ -31,7 +31,8 @@ st_tbl = latest.assign(name=latest[name_col] if name_col in latest else latest["
 left, right = st.columns([3, 2], gap="large")
 with left:
     fig = charts.region_map(bounds, units_tbl, st_tbl, title=f"{t('map_title', lang)} · {at:%Y-%m-%d %H:%M}",
-                            lang=lang, presentation=f.presentation)
+                            lang=lang, presentation=f.presentation, edition=f.edition,
+                            day=(at - pd.Timedelta(hours=1)).date())
     ui.chart(fig, st_tbl[["station", "name", "jurisdiction", "side", "longitude", "latitude", "aqi", "category",
                           "primary_pollutants"]], "overview_map", f)
 with right:

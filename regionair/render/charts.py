@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from regionair.core import standards as S
-from regionair.core.aqi import category_colour
+from regionair.core.aqi import category_colour, edition_for
 from regionair.core.i18n import category_name, pair_text, pollutant_label, primary_label, t
 from regionair.meeting import MEASURE_TYPES
 
@@ -190,8 +190,34 @@ def _outlines(units: tuple[str, ...], wkb: tuple[bytes, ...]) -> tuple[list, dic
     return shapes, labels
 
 
+def _spread_labels(xs: list[float], ys: list[float], names: list[str], extent) -> tuple[list[float], list[float]]:
+    """Nudge map labels apart: a label whose box would overlap one already placed moves to the nearest free line.
+
+    ``extent`` is the map's (minx, miny, maxx, maxy) in degrees; label sizes are fractions of it.
+    """
+    if not xs:
+        return xs, ys
+    w = (extent[2] - extent[0]) or 1.0
+    h = (extent[3] - extent[1]) or 1.0
+    line = 0.06 * h
+    placed: list[tuple[float, float, float]] = []
+    out_y = []
+    for x, y, n in zip(xs, ys, names, strict=True):
+        s = str(n)
+        cjk = sum(ord(ch) > 0x2E80 for ch in s)  # at 11 px a CJK character is ≈ 2 % of the drawn map, Latin ≈ 1.1 %
+        half = w * (0.010 * cjk + 0.0055 * (len(s) - cjk)) + 0.01 * w
+        for dy in (0, 1, -1, 2, -2, 3, -3, 4, -4):  # the nearest free line, above first (labels sit over stations)
+            cand = y + dy * line
+            if all(abs(x - px) >= half + ph or abs(cand - py) >= line for px, py, ph in placed):
+                y = cand
+                break
+        placed.append((x, y, half))
+        out_y.append(y)
+    return list(xs), out_y
+
+
 def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: str, lang: str = "zh",
-               presentation: bool = False) -> go.Figure:
+               presentation: bool = False, edition: str = "auto", day=None) -> go.Figure:
     """Offline region map: polygons filled by their unit's AQI category, stations as points.
 
     Parameters
@@ -200,6 +226,8 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
         geometry, WGS84).
     units : per-jurisdiction table with ``id``, ``aqi``, ``name`` (KPI table).
     stations : latest station table with ``longitude latitude aqi station name primary_pollutants side``.
+    edition, day : the AQI edition whose category ranges the colour legend shows ("auto": the one in force on
+        ``day``, the natural day mapped).
     No tile server: drawn as filled scatter traces on a plain lon/lat plane with equal aspect, one trace
     per polygon row (its parts joined); the outlines are computed once per boundary set, since the map is
     on the page every session opens first.
@@ -216,31 +244,43 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
             x=xs, y=ys, fill="toself", fillcolor=category_colour(aqi) if not pd.isna(aqi) else "#E0E0E0",
             opacity=0.55, mode="lines", line=dict(color="#555", width=0.8), hoverinfo="text", showlegend=False,
             text=f"{' '.join(dict.fromkeys([label, pname]))}<br>AQI {'' if pd.isna(aqi) else int(aqi)}", name=str(pid)))
-    # unit names at a point inside each unit (one text trace)
+    # unit names at a point inside each unit (one text trace), nudged apart where two would overlap
     fallback = dict(zip(bounds["jurisdiction"], own, strict=True))
-    fig.add_trace(go.Scatter(x=[xy[0] for xy in labels.values()], y=[xy[1] for xy in labels.values()], mode="text",
-                             text=[name_by_unit.get(u, fallback[u]) for u in labels], showlegend=False,
+    names = [name_by_unit.get(u, fallback[u]) for u in labels]
+    lx, ly = _spread_labels([xy[0] for xy in labels.values()], [xy[1] for xy in labels.values()], names,
+                            bounds.total_bounds)
+    fig.add_trace(go.Scatter(x=lx, y=ly, mode="text", text=names, showlegend=False,
                              hoverinfo="skip", textfont=dict(size=11 if not presentation else 15, color="#333")))
     if len(stations):
-        for side, g in stations.groupby("side", sort=False):
-            hover = [
-                f"{code} {name}<br>AQI {'' if pd.isna(a) else int(a)} {cat}<br>{t('primary', lang)}: {primary_label(pp, lang)}"
-                for code, name, a, cat, pp in zip(g["station"], g["name"], g["aqi"], g["category"],
-                                                  g["primary_pollutants"], strict=True)
-            ]
-            fig.add_trace(go.Scatter(
-                x=g["longitude"], y=g["latitude"], mode="markers", name=t("side_local" if side == "地方" else "side_corps", lang),
-                marker=dict(size=12 if not presentation else 16, symbol=SIDE_SYMBOL.get(side, "circle"),
-                            color=[category_colour(a) for a in g["aqi"]], line=dict(color="#000", width=1)),
-                hovertext=hover, hoverinfo="text", showlegend=False))
-            # legend entry in neutral grey: the marker colour means the station's AQI category
+        # one trace, worst last: plotly draws later points on top, so the highest AQI is never hidden
+        g = stations.assign(_k=stations["aqi"].fillna(-1)).sort_values("_k", kind="stable")
+        hover = [
+            f"{code} {name}<br>AQI {'' if pd.isna(a) else int(a)} {cat}<br>{t('primary', lang)}: {primary_label(pp, lang)}"
+            for code, name, a, cat, pp in zip(g["station"], g["name"], g["aqi"], g["category"],
+                                              g["primary_pollutants"], strict=True)
+        ]
+        fig.add_trace(go.Scatter(
+            x=g["longitude"], y=g["latitude"], mode="markers", name=t("stations", lang),
+            marker=dict(size=12 if not presentation else 16, symbol=[SIDE_SYMBOL.get(s, "circle") for s in g["side"]],
+                        color=[category_colour(a) for a in g["aqi"]], line=dict(color="#000", width=1)),
+            hovertext=hover, hoverinfo="text", showlegend=False))
+        for side in [s for s in SIDE_SYMBOL if s in set(g["side"])]:
+            # legend entry in neutral grey: the marker's colour is the station's AQI category
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=t("side_local" if side == "地方" else "side_corps", lang),
-                                     marker=dict(size=10, symbol=SIDE_SYMBOL.get(side, "circle"), color="#BBBBBB",
-                                                 line=dict(color="#000", width=1))))
+                                     legendgroup="side", marker=dict(size=10, symbol=SIDE_SYMBOL[side], color="#BBBBBB",
+                                                                     line=dict(color="#000", width=1))))
+    # the AQI colour legend: the six categories with their ranges (HJ 633 Table 2 colours)
+    ed = edition if edition in ("2012", "2026") else (edition_for(day) if day is not None else "2012")
+    for c in S.CATEGORIES:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", legendgroup="aqi",
+                                 legendgrouptitle_text="AQI" if c["level"] == 1 else None,
+                                 name=f"{c['name_' + lang]} {c['range_' + ed]}",
+                                 marker=dict(size=11, symbol="square", color=c["hex"], line=dict(color="#555", width=0.5))))
     fig.update_layout(template=template(presentation), title=title, height=560 if not presentation else 720,
                       xaxis=dict(visible=False, rangemode="normal"),
                       yaxis=dict(visible=False, rangemode="normal", scaleanchor="x", scaleratio=1.38),
-                      legend=dict(y=0.02, x=0.01, orientation="v", bgcolor="rgba(255,255,255,0.7)"))
+                      legend=dict(y=0.02, x=0.01, orientation="v", bgcolor="rgba(255,255,255,0.7)",
+                                  groupclick="toggleitem", font=dict(size=11 if not presentation else 15)))
     return fig
 
 

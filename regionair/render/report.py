@@ -463,7 +463,7 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
                      "primary_pollutants"]]
     bounds = region.boundaries(level="district")
     fig = charts.region_map(bounds, units_tbl, st_tbl, title=_t("f_map", lang, day=f"{pd.Timestamp(last):%Y-%m-%d}"),
-                            lang=lang)
+                            lang=lang, day=pd.Timestamp(last).date())
     import plotly.graph_objects as go
 
     for cat in S.CATEGORIES:  # colour key of the AQI categories (HJ 633 Annex A)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -87,3 +89,30 @@ def test_footer_is_inside_the_exported_image_and_clear_of_the_legend():
 
 
 FOOTER_BAND = 40
+
+
+def test_map_draws_the_worst_station_on_top_with_an_aqi_legend_and_apart_labels():
+    """Issue 14 §12: the highest AQI is drawn last (on top), the six categories are in the legend with the
+    ranges of the edition in force, and no two unit labels overlap."""
+    import pandas as pd
+
+    from regionair.core import region
+
+    bounds = region.boundaries(level="district")
+    units = pd.DataFrame({"id": ["urumqi", "changji"], "aqi": [160.0, 90.0], "name": ["乌鲁木齐市", "昌吉市"]})
+    st = pd.DataFrame({"station": ["a", "b", "c"], "name": ["甲", "乙", "丙"], "aqi": [320.0, 60.0, float("nan")],
+                       "category": ["严重污染", "良", ""], "primary_pollutants": ["pm25", "pm10", ""],
+                       "side": ["兵团", "地方", "地方"], "longitude": [87.6, 87.61, 87.62], "latitude": [43.8] * 3})
+    fig = charts.region_map(bounds, units, st, title="t", lang="zh", day=dt.date(2026, 3, 10))
+    (markers,) = [tr for tr in fig.data if tr.mode == "markers" and tr.x is not None and tr.x[0] is not None]
+    assert list(markers.hovertext)[-1].startswith("a 甲") and list(markers.marker.symbol) == ["circle", "circle", "diamond"]
+    legend = [tr.name for tr in fig.data if tr.legendgroup == "aqi"]
+    assert legend == ["优 1–50", "良 51–100", "轻度污染 101–150", "中度污染 151–200", "重度污染 201–300", "严重污染 >300"]
+    old = charts.region_map(bounds, units, st, title="t", lang="en", day=dt.date(2022, 1, 2))
+    assert [tr.name for tr in old.data if tr.legendgroup == "aqi"][0] == "Excellent 0–50"
+    (text,) = [tr for tr in fig.data if tr.mode == "text"]
+    ys = sorted(zip(text.x, text.y, strict=True))
+    x0, y0, x1, y1 = bounds.total_bounds
+    for i, (xa, ya) in enumerate(ys):
+        for xb, yb in ys[i + 1:]:
+            assert abs(ya - yb) >= 0.06 * (y1 - y0) - 1e-9 or abs(xa - xb) > 0.1 * (x1 - x0)
