@@ -62,9 +62,10 @@ show = kpis.assign(
     time=kpis["time"].dt.strftime("%m-%d %H:%M"),
     category=category(kpis["aqi"].to_numpy(dtype="float64"), lang),
     primary_pollutants=kpis["primary_pollutants"].map(lambda c: primary_label(c, lang)))
-ui.table(show, {name_col: TEXT["jurisdiction"], "side": TEXT["side"], "time": TEXT["time_short"], "aqi": TEXT["aqi"],
-                "category": TEXT["category"], "primary_pollutants": TEXT["primary"], "aqi_change": TEXT["change_1h"],
-                "day_aqi": TEXT["today_running"], "n_stations": ("国控站点数", "Stations")}, lang)
+# the AQI right after the name: on a phone the table scrolls sideways and later columns are off screen
+ui.table(show, {name_col: TEXT["jurisdiction"], "aqi": TEXT["aqi"], "category": TEXT["category"],
+                "primary_pollutants": TEXT["primary"], "day_aqi": TEXT["today_running"], "aqi_change": TEXT["change_1h"],
+                "side": TEXT["side"], "time": TEXT["time_short"], "n_stations": TEXT["n_national_stations"]}, lang)
 
 st.subheader(t("worst_stations", lang))
 worst = latest.head(8)  # station_latest is sorted by AQI, highest first

@@ -191,6 +191,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "onset_censored_note": ("{units}在数据（或所选时段）开始时已处于污染中，实际进入污染的时间更早、先后无法判断，未参与排序。",
                             "{units}: already polluted when the data (or the chosen period) begin; the real onset is earlier and its order unknown, so they are not ranked."),
     # budget chart (render.charts.budget_bars)
+    "n_national_stations": ("国控站点数", "Stations"),
     "budget_mean_so_far": ("今日已累计均值", "Mean so far"),
     "budget_allowance": ("剩余小时允许均值", "Allowance"),
     "budget_limit": ("边界浓度 C*", "Limit C*"),

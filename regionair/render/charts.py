@@ -154,8 +154,11 @@ def aqi_bars(df: pd.DataFrame, *, x: str, title: str, lang: str = "zh", presenta
     short = [v if len(v) <= BAR_LABEL_CHARS else v[: BAR_LABEL_CHARS - 1] + "…" for v in full]  # whole in the hover
     fig = go.Figure(go.Bar(y=short, x=df["aqi"], orientation="h", marker_color=list(colours),
                            text=df["aqi"].round().astype("Int64").astype(str), textposition="outside",
-                           hovertext=df[hover] if hover else full, hoverinfo="text+x"))
+                           cliponaxis=False, hovertext=df[hover] if hover else full, hoverinfo="text+x"))
+    # room for the value written after the longest bar: on a phone "200" was clipped to "2"
+    top = float(np.nanmax(df["aqi"].to_numpy(dtype="float64"))) if len(df) and df["aqi"].notna().any() else 100.0
     fig.update_layout(template=template(presentation), title=title, xaxis_title="AQI", showlegend=False,
+                      xaxis=dict(range=[0, top * 1.18 + 5]),
                       yaxis=dict(autorange="reversed", automargin=True), height=180 + 36 * max(len(df), 1))
     return fig
 
@@ -164,8 +167,10 @@ def bars(df: pd.DataFrame, *, x: str, y: str, title: str, y_title: str, presenta
          fmt: str = ".2f") -> go.Figure:
     """Plain bars with their values written on top (e.g. the composite-index ranking)."""
     fig = go.Figure(go.Bar(x=df[x], y=df[y], marker_color="#1f77b4", texttemplate="%{y:" + fmt + "}",
-                           textposition="outside"))
-    fig.update_layout(template=template(presentation), title=title, yaxis_title=y_title, showlegend=False)
+                           textposition="outside", cliponaxis=False))
+    top = float(np.nanmax(df[y].to_numpy(dtype="float64"))) if len(df) and df[y].notna().any() else 1.0
+    fig.update_layout(template=template(presentation), title=title, yaxis_title=y_title, showlegend=False,
+                      yaxis=dict(range=[0, top * 1.15]) if top > 0 else {})
     return fig
 
 
