@@ -3,7 +3,8 @@
 Commands
 --------
 ``aqi``      hourly AQI of CNEMC archive files → CSV
-``daily``    daily AQI of CNEMC archive files → CSV
+``daily``    daily AQI of CNEMC archive files → CSV (per station, or ``--by jurisdiction``: HJ 663 city values)
+``evaluate`` period values per jurisdiction from the store (regionair.evaluate_cli)
 ``ingest``   load a source into the store (backfill, resumable)
 ``export``   canonical hourly data out of the store (csv, xlsx, parquet)
 ``status``   coverage and freshness per source and station
@@ -30,7 +31,8 @@ from .errors import InputError, RegionairError
 from .nomenclature import POLLUTANTS, TZ
 
 #: Modules that add sub-commands (each defines ``add_commands(subparsers)``).
-COMMAND_MODULES = ("regionair.ingest", "regionair.warnings_cli", "regionair.report", "regionair.auth")
+COMMAND_MODULES = ("regionair.ingest", "regionair.warnings_cli", "regionair.report", "regionair.auth",
+                   "regionair.evaluate_cli")
 
 
 def _atomic_write(out: Path, write) -> None:
@@ -134,6 +136,14 @@ def cmd_aqi(args) -> int:
 
 
 def cmd_daily(args) -> int:
+    if args.by == "jurisdiction":
+        from .evaluate_cli import jurisdiction_daily_table
+        from .sources.cnemc_archive import read_archive
+
+        table = jurisdiction_daily_table(read_archive(args.files), edition=args.edition)
+        _write_table(table, args.out, "csv")
+        print(f"{len(table)} jurisdiction-days → {args.out}", file=sys.stderr)
+        return 0
     table = daily_table(args.files, edition=args.edition)
     _write_table(table, args.out, "csv")
     print(f"{len(table)} station-days → {args.out}", file=sys.stderr)
@@ -154,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("daily", help="daily AQI of CNEMC archive files → CSV")
     d.add_argument("files", nargs="+")
     d.add_argument("--edition", default="auto", choices=["auto", "2012", "2026"])
+    d.add_argument("--by", default="station", choices=["station", "jurisdiction"],
+                   help="station (default) or jurisdiction: mean of the stations' valid daily values (HJ 663)")
     d.add_argument("--out", required=True)
     d.set_defaults(func=cmd_daily)
 

@@ -274,3 +274,130 @@ def test_period_values_on_the_sample(cnemc_2022_region):
     assert v.loc["urumqi", "days"] == 3 and v.loc["urumqi", "valid_days"] == 3
     assert v.loc["urumqi", "good_day_share"] == 0.0  # 148, 134, 172
     assert v.loc["wujiaqu", "heavy_day_share"] == 100.0  # 329, 323, 320
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory, cnemc_2022_region, cnemc_2026_03_10_region):
+    from regionair.store import Store
+
+    path = tmp_path_factory.mktemp("evaluate") / "store"
+    s = Store(path)
+    s.ingest_hourly(pd.concat([cnemc_2022_region, cnemc_2026_03_10_region]), source="cnemc-archive")
+    return path
+
+
+def test_daily_by_jurisdiction_command(tmp_path):
+    from regionair.cli import main
+
+    out = tmp_path / "j.csv"
+    assert main(["daily", str(CNEMC_2022_01_01), str(CNEMC_2022_01_02_03), "--by", "jurisdiction",
+                 "--out", str(out)]) == 0
+    got = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    assert list(got.columns) == ["jurisdiction", "date", "aqi", "category", "primary_pollutants", "pm25", "pm10",
+                                 "so2", "no2", "co", "o3_8h", "o3", "n_stations_pm25", "n_stations_pm10",
+                                 "n_stations_so2", "n_stations_no2", "n_stations_co", "n_stations_o3_8h",
+                                 "n_stations_o3", "edition"]
+    u = got[(got["jurisdiction"] == "urumqi") & (got["date"] == "2022-01-01")].iloc[0]
+    assert u["aqi"] == 148 and u["category"] == "轻度污染" and u["primary_pollutants"] == "pm25"
+    assert u["pm25"] == 112.88 and u["n_stations_pm25"] == 9
+    # the default stays per station
+    st = tmp_path / "s.csv"
+    assert main(["daily", str(CNEMC_2022_01_01), "--out", str(st)]) == 0
+    assert pd.read_csv(st).columns[0] == "station"
+
+
+def test_evaluate_command_and_dust_days_on_the_sample(tmp_path, sample_store):
+    from regionair.cli import main
+
+    out = tmp_path / "e.csv"
+    args = ["evaluate", "--start", "2022-01-01", "--end", "2022-01-03", "--store", str(sample_store)]
+    assert main([*args, "--out", str(out)]) == 0
+    e = pd.read_csv(out, keep_default_na=False, na_values=[""]).set_index("jurisdiction")
+    assert list(e.reset_index().columns[:15]) == [
+        "jurisdiction", "days", "valid_days", "pm25", "pm10", "so2", "no2", "co_p95", "o3_8h_p90", "composite_index",
+        "composite_basis", "good_day_share", "heavy_day_share", "dust_convention", "dust_days_deducted"]
+    assert list(e.index) == ["urumqi", "changji", "wujiaqu", "shihezi"]  # members with stations, catalogue order
+    assert e.loc["urumqi", "days"] == 3 and e.loc["urumqi", "valid_days"] == 3
+    assert e.loc["urumqi", "pm25"] == pytest.approx((112.875 + 101.866667 + 130.283333) / 3, abs=0.01)
+    assert e.loc["urumqi", "composite_basis"] == "HJ663-2013" and e.loc["urumqi", "dust_convention"] == "none"
+    # mark 2022-01-01 as a dust day for every jurisdiction: PM means and the composite index change, shares stay
+    dust = tmp_path / "dust.csv"
+    dust.write_text("jurisdiction,date\n*,2022-01-01\n", encoding="utf-8")
+    out2 = tmp_path / "e2.csv"
+    assert main([*args, "--dust-days", str(dust), "--out", str(out2)]) == 0
+    f = pd.read_csv(out2, keep_default_na=False, na_values=[""]).set_index("jurisdiction")
+    assert f.loc["urumqi", "pm25"] == pytest.approx((101.866667 + 130.283333) / 2, abs=0.01)
+    assert f.loc["urumqi", "composite_index"] != e.loc["urumqi", "composite_index"]
+    assert (f["good_day_share"] == e["good_day_share"]).all() and (f["heavy_day_share"] == e["heavy_day_share"]).all()
+    assert (f["dust_convention"] == "cnemc").all() and (f["dust_days_deducted"] == "2022-01-01").all()
+    assert f.loc["wujiaqu", "pm10"] < e.loc["wujiaqu", "pm10"]
+    # xlsx, a jurisdiction subset, and a dust file with an error naming file, line and column
+    x = tmp_path / "e.xlsx"
+    assert main([*args, "--jurisdictions", "shihezi", "--format", "xlsx", "--out", str(x)]) == 0
+    assert list(pd.read_excel(x, skiprows=[1])["jurisdiction"]) == ["shihezi"]  # row 2 holds the units
+    bad = tmp_path / "bad.csv"
+    bad.write_text("jurisdiction,date\nurumqi,2022-01-01\nurumqi,2022/01/02\n", encoding="utf-8")
+    assert main([*args, "--dust-days", str(bad), "--out", str(out2)]) == 2
+
+
+def test_evaluate_errors(tmp_path, sample_store, capsys):
+    from regionair.cli import main
+
+    assert main(["evaluate", "--start", "2030-01-01", "--end", "2030-01-31", "--store", str(sample_store),
+                 "--out", str(tmp_path / "x.csv")]) == 2
+    assert "no measurements" in capsys.readouterr().err
+    assert main(["evaluate", "--start", "2022-01-01", "--end", "2022-01-03", "--store", str(sample_store),
+                 "--jurisdictions", "atlantis", "--out", str(tmp_path / "x.csv")]) == 2
+
+
+# ------------------------------------------------------------------------------------------------ dust days
+def test_dust_file_parsing_and_errors(tmp_path):
+    from regionair.analysis import dust
+
+    d = dust.parse_dust_days("\ufeffjurisdiction,date\n\nurumqi,2023-03-22\n*,2023-03-23\n")
+    assert list(d["jurisdiction"]) == ["urumqi", "*"] and list(d["line"]) == [3, 4]
+    e = dust.expand(d, ["urumqi", "changji"])
+    assert [(r.jurisdiction, str(r.date)) for r in e.itertuples()] == [
+        ("urumqi", "2023-03-22"), ("urumqi", "2023-03-23"), ("changji", "2023-03-23")]
+    with pytest.raises(ValueError, match=r"dust.csv, line 2, column 'jurisdiction'.*unknown jurisdiction 'atlantis'"):
+        dust.parse_dust_days("jurisdiction,date\natlantis,2023-03-22\n", "dust.csv")
+    with pytest.raises(ValueError, match=r"line 2, column 'date'.*YYYY-MM-DD"):
+        dust.parse_dust_days("jurisdiction,date\nurumqi,22/03/2023\n", "dust.csv")
+    with pytest.raises(ValueError, match=r"line 1, column 'date'"):
+        dust.parse_dust_days("jurisdiction,day\n", "dust.csv")
+    with pytest.raises(ValueError, match="file not found"):
+        dust.read_dust_days(tmp_path / "none.csv")
+
+
+def test_dust_suggestions_are_never_applied_by_themselves():
+    from regionair.analysis import dust
+
+    d = _daily({"aqi": [60, 500, 160], "pm10": [100, 600, 260], "pm25": [30, 90, 150]})
+    s = dust.suggest(d)
+    assert [str(x) for x in s["date"]] == ["2022-03-02"]  # PM10 600 ≥ 150 and 90/600 = 0.15 ≤ 0.35
+    assert s.iloc[0]["basis"] == "pm" and s.iloc[0]["ratio"] == pytest.approx(0.15)
+    model = pd.DataFrame({"point": "shihezi", "dust": 250.0,
+                          "time": [pd.Timestamp("2022-03-03 01:00", tz=TZ) + pd.Timedelta(hours=h) for h in range(24)]})
+    s2 = dust.suggest(d, model_aq=model)
+    assert [(str(r.date), r.basis) for r in s2.itertuples()] == [("2022-03-02", "pm"), ("2022-03-03", "model")]
+    # period values only deduct what is passed as dust days
+    assert ev.period_values(d, dust="exclude").iloc[0]["n_dust_days"] == 0
+
+
+def test_dust_marks_are_audited(tmp_path):
+    from regionair import audit
+    from regionair.analysis import dust
+    from regionair.store import Store
+
+    s = Store(tmp_path / "store")
+    dust.set_mark(s, "urumqi", "2023-03-22", marked=True, who="local:ana", note="satellite image")
+    dust.set_mark(s, "changji", "2023-03-22", marked=True, who="local:ana")
+    dust.set_mark(s, "changji", "2023-03-22", marked=False, who="local:admin")
+    m = dust.marks(s)
+    assert [(r.jurisdiction, str(r.date), r.who) for r in m.itertuples()] == [("urumqi", "2023-03-22", "local:ana")]
+    ev_ = audit.events(s)
+    assert list(ev_["action"]) == ["dust_unmark", "dust_mark", "dust_mark"]
+    assert ev_.iloc[0]["target"] == "changji 2023-03-22"
+    with pytest.raises(ValueError, match="unknown jurisdiction"):
+        dust.set_mark(s, "atlantis", "2023-03-22", marked=True, who="x")
