@@ -15,7 +15,8 @@ only draw those blocks:
 * :func:`to_pdf` — that HTML printed by headless Chromium, which embeds the Noto CJK fonts.
 
 Statistics follow :mod:`regionair.analysis.ranking` (HJ 663 period statistics, composite index,
-GB 3095 validity) on jurisdiction area means (:func:`regionair.region.aggregate`).
+GB 3095 validity) on the jurisdictions' daily values by HJ 663 (each station's valid daily values first,
+:mod:`regionair.analysis.evaluation`); hourly tables use the hourly area means.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from . import aqi, charts, region
 from . import standards as S
 from .analysis._common import unit_catalogue
 from .analysis.episodes import detect_episodes
+from .analysis.evaluation import jurisdiction_daily
 from .analysis.latest import unit_hourly
 from .analysis.primary import primary_shares
 from .analysis.ranking import ranking
@@ -256,8 +258,13 @@ def _period(start, end) -> tuple[dt.date, dt.date, pd.Timestamp, pd.Timestamp]:
     return d0, d1, t0, t1
 
 
-def _daily(frame: pd.DataFrame, edition: str) -> pd.DataFrame:
-    return aqi.daily_aqi(frame[_P], edition=edition) if len(frame) else pd.DataFrame(columns=["station", "date", "aqi"])
+def _daily(hourly: pd.DataFrame, level: str, edition: str) -> pd.DataFrame:
+    """Area daily values by HJ 663 (each station's valid daily values first; analysis.evaluation) —
+    the numbers every page and command shows; ``station`` = the unit id."""
+    if hourly.empty:
+        return pd.DataFrame(columns=["station", "date", "aqi"])
+    d = jurisdiction_daily(hourly[_P], level=level, edition=edition)
+    return d.rename(columns={"jurisdiction": "station"})
 
 
 def _rank(daily: pd.DataFrame, d0, d1, prev: pd.DataFrame | None) -> pd.DataFrame:
@@ -311,16 +318,14 @@ def build_briefing(hourly: pd.DataFrame, start, end, *, jurisdictions=None, lang
                          "ingest data for the period first (python -m regionair ingest …)", column="start")
 
     ju = unit_hourly(h, level="jurisdiction", edition=edition)
-    sides = unit_hourly(h, level="side", edition=edition)
     reg = unit_hourly(h, level="region", edition=edition)
-    dj, ds, dr = _daily(ju, edition), _daily(sides, edition), _daily(reg, edition)
+    dj, ds, dr = _daily(h, "jurisdiction", edition), _daily(h, "side", edition), _daily(h, "region", edition)
 
     prev_j = prev_a = None
     if previous_hourly is not None and len(previous_hourly):
-        pj = unit_hourly(previous_hourly, level="jurisdiction", edition=edition)
-        pa = pd.concat([unit_hourly(previous_hourly, level="region", edition=edition),
-                        unit_hourly(previous_hourly, level="side", edition=edition)])
-        prev_j, prev_a = _daily(pj, edition), _daily(pa, edition)
+        prev_j = _daily(previous_hourly, "jurisdiction", edition)
+        prev_a = pd.concat([_daily(previous_hourly, "region", edition), _daily(previous_hourly, "side", edition)],
+                           ignore_index=True)
 
     rank_j = _rank(dj, d0, d1, prev_j)
     rank_a = _rank(pd.concat([dr, ds], ignore_index=True), d0, d1, prev_a)
@@ -448,7 +453,7 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
     last = dj["date"].max() if len(dj) else b.end
     units_tbl = dj[dj["date"] == last][["station", "aqi"]].rename(columns={"station": "id"})
     units_tbl["name"] = units_tbl["id"].map(names)
-    st_daily = _daily(h, edition)
+    st_daily = aqi.daily_aqi(h[_P], edition=edition)  # each station's own daily AQI
     st_daily = st_daily[st_daily["date"] == last]
     cat = region.stations().rename(columns={"code": "station"})
     st_tbl = st_daily.merge(cat[["station", "name_zh", "name_en", "jurisdiction", "longitude", "latitude"]],

@@ -401,3 +401,49 @@ def test_dust_marks_are_audited(tmp_path):
     assert ev_.iloc[0]["target"] == "changji 2023-03-22"
     with pytest.raises(ValueError, match="unknown jurisdiction"):
         dust.set_mark(s, "atlantis", "2023-03-22", marked=True, who="x")
+
+
+# ------------------------------------------------------------------------------------------------ one value everywhere
+DISAGREEING = {("urumqi", dt.date(2022, 1, 1)): 148, ("changji", dt.date(2022, 1, 2)): 180,
+               ("shihezi", dt.date(2022, 1, 3)): 289}
+
+
+def test_the_three_disagreeing_city_days_agree_everywhere(tmp_path, sample_store, cnemc_2022_region, monkeypatch):
+    """The sample's three city-days where the two methods differ show one value on every path."""
+    from regionair import report
+    from regionair.analysis import near_threshold as nt
+    from regionair.analysis.latest import unit_kpis
+    from regionair.cli import main
+    from regionair.store import Store
+
+    # 1. CLI daily --by jurisdiction
+    out = tmp_path / "j.csv"
+    assert main(["daily", str(CNEMC_2022_01_01), str(CNEMC_2022_01_02_03), "--by", "jurisdiction",
+                 "--out", str(out)]) == 0
+    cli = pd.read_csv(out).assign(date=lambda d: pd.to_datetime(d["date"]).dt.date)
+    cli = cli.set_index(["jurisdiction", "date"])["aqi"]
+    # 2. the pages (ui.data.unit_daily over the store: rankings, trends, primary pollutants)
+    monkeypatch.setenv("REGIONAIR_STORE", str(sample_store))
+    from regionair.ui import data as ui_data
+
+    pages = ui_data.unit_daily(pd.Timestamp("2022-01-01 01:00", tz=TZ), pd.Timestamp("2022-01-04 00:00", tz=TZ))
+    pages = pages.set_index(["station", "date"])["aqi"]
+    # 3. the briefing (its calendar figure's table; meeting snapshots render the same briefing)
+    b = report.briefing_from_store(Store(sample_store), "2022-01-01", "2022-01-03", issue_date="2022-01-04")
+    cal = next(f for f in b.figures if f.name == "calendar").table
+    cal = cal.assign(date=pd.to_datetime(cal["date"]).dt.date).set_index(["station", "date"])["aqi"]
+    for (unit, day), want in DISAGREEING.items():
+        close = pd.Timestamp(day, tz=TZ) + pd.Timedelta(days=1)  # D+1 00:00 closes the natural day
+        # 4. overview: the running daily AQI at the day's close
+        kpi = unit_kpis(cnemc_2022_region, at=close).set_index("station").loc[unit, "day_aqi"]
+        # 5. warnings desk: the running daily AQI of the jurisdiction scope
+        run = nt.running_daily_aqi(cnemc_2022_region, close)
+        run = run[(run["scope"] == "jurisdiction") & (run["id"] == unit)].iloc[0]["aqi"]
+        # 6. the budget's mean so far at the close is the day's PM2.5 (the controlling pollutant)
+        bud = nt.daily_budget(cnemc_2022_region, close)
+        bud = bud[(bud["scope"] == "jurisdiction") & (bud["id"] == unit) & (bud["pollutant"] == "pm25")]
+        day_pm25 = ev.jurisdiction_daily(cnemc_2022_region).set_index(["jurisdiction", "date"]).loc[(unit, day), "pm25"]
+        assert bud["mean_so_far"].iloc[0] == pytest.approx(day_pm25)
+        got = {"cli": cli.loc[(unit, day)], "pages": pages.loc[(unit, day)], "briefing": cal.loc[(unit, day)],
+               "overview": kpi, "warnings": run}
+        assert set(got.values()) == {want}, (unit, day, got)

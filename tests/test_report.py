@@ -43,15 +43,14 @@ def briefing(store_path):
 
 @pytest.fixture(scope="module")
 def expected(store_path):
-    """The period statistics computed independently with the analysis functions."""
-    from regionair.analysis.latest import unit_hourly
+    """The period statistics computed independently with the analysis functions (HJ 663 city daily values:
+    each station's valid daily values first, regionair.analysis.evaluation)."""
+    from regionair.analysis.evaluation import jurisdiction_daily
     from regionair.analysis.ranking import ranking
-    from regionair.aqi import daily_aqi
     from regionair.store import Store
 
     h = Store(store_path).hourly("2022-01-01 01:00", "2022-01-04 00:00")
-    u = unit_hourly(h, level="jurisdiction")
-    d = daily_aqi(u[["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]])
+    d = jurisdiction_daily(h).rename(columns={"jurisdiction": "station"})
     return ranking(d, "2022-01-01", "2022-01-03").set_index("station")
 
 
@@ -93,8 +92,9 @@ def test_docx_table1_one_row_per_jurisdiction_with_the_ranking_numbers(docx_doc,
         assert r[4] == report.fmt_num(e["good_share"], 1)
         assert r[5] == report.fmt_num(e["composite_index"], 2)
         assert r[6] == str(int(e["composite_rank"]))
-    # pinned: the sample's jurisdiction means (µg/m³) and the composite ranking
-    assert [r[2] for r in rows[1:]] == ["150", "117", "142", "269", "185"]
+    # pinned: the sample's jurisdiction means (µg/m³) and the composite ranking. 乌鲁木齐: the mean of its HJ 663
+    # daily values (112.875 + 101.867 + 130.283) / 3 = 115.0 (the hourly area means gave 117)
+    assert [r[2] for r in rows[1:]] == ["149", "115", "142", "269", "184"]
     assert [r[6] for r in rows[1:]] == ["—", "1", "2", "4", "3"]
     assert {r[7] for r in rows[1:]} == {"—"}  # no 2021 data: no change vs last year
 

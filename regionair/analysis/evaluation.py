@@ -351,7 +351,7 @@ def running_daily(hourly: pd.DataFrame, at, level: str = "jurisdiction", jurisdi
     Returns
     -------
     DataFrame — :func:`area_daily` columns for the day of ``at`` plus ``day_hours`` (hour stamps of the day
-    seen so far in the frame, up to ``at``) and ``provisional`` (True).
+    up to ``at`` at which any of the unit's evaluation stations reported) and ``provisional`` (True).
     """
     at = pd.Timestamp(at)
     at = at.tz_localize(TZ) if at.tzinfo is None else at.tz_convert(TZ)
@@ -367,8 +367,13 @@ def running_daily(hourly: pd.DataFrame, at, level: str = "jurisdiction", jurisdi
     sd = station_daily(win, min_hours=min_hours, min_8h=min_8h)
     sd = sd[_dates(sd["date"]) == day] if len(sd) else sd
     out = area_daily(sd, level, jurisdictions, edition=edition, catalogue=catalogue)
-    hours = int(pd.Series(pd.to_datetime(win["time"])).nunique()) if len(win) else 0
-    out["day_hours"] = hours
+    if len(win) and len(out):
+        um = region.unit_map(level, _units(level, jurisdictions), catalogue)
+        unit = win["station"].astype(str).map(um)
+        hours = win.loc[unit.notna(), "time"].groupby(unit[unit.notna()]).nunique()
+        out["day_hours"] = out["jurisdiction"].map(hours).fillna(0).astype(int)
+    else:
+        out["day_hours"] = pd.Series(0, index=out.index, dtype=int)
     out["provisional"] = True
     return out
 

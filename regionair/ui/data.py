@@ -136,13 +136,34 @@ def _unit_results(version: tuple, start, end, edition: str, level: str) -> pd.Da
     return hourly_aqi(means, edition=edition) if len(means) else means
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _unit_daily(version: tuple, start, end, edition: str) -> pd.DataFrame:
-    from ..aqi import daily_aqi
+def _days(start, end) -> tuple:
+    """Natural days (Beijing) holding the hour-ending stamps ``start`` … ``end``."""
+    from ..aqi import natural_day
 
-    units = _unit_results(version, start, end, edition, "jurisdiction")
-    cols = ["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]
-    return daily_aqi(units[cols], edition=edition) if len(units) else units
+    return natural_day(pd.Timestamp(start)), natural_day(pd.Timestamp(end))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _unit_daily(version: tuple, start, end, edition: str, level: str = "jurisdiction") -> pd.DataFrame:
+    from ..analysis.evaluation import store_area_daily
+
+    # HJ 663 city values: each station's valid daily values first, then their mean (analysis.evaluation) —
+    # the same numbers as the CLI (daily --by jurisdiction, evaluate), the briefing and the exports
+    d0, d1 = _days(start, end)
+    daily = store_area_daily(get_store(), d0, d1, level=level, edition=edition)
+    return daily.rename(columns={"jurisdiction": "station"})
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _station_days(version: tuple, d0, d1) -> pd.DataFrame:
+    from ..analysis.evaluation import store_station_daily
+
+    return store_station_daily(get_store(), d0, d1)
+
+
+def station_days(d0, d1) -> pd.DataFrame:
+    """Each station's daily values and validity for the natural days ``d0`` … ``d1`` (for "explain this number")."""
+    return _station_days(store_version(), d0, d1)
 
 
 def unit_hourly(start, end, edition: str = "auto", level: str = "jurisdiction") -> pd.DataFrame:
@@ -150,6 +171,8 @@ def unit_hourly(start, end, edition: str = "auto", level: str = "jurisdiction") 
     return _unit_results(store_version(), start, end, edition, level)
 
 
-def unit_daily(start, end, edition: str = "auto") -> pd.DataFrame:
-    """Daily AQI of the jurisdictions' area means (natural days), cached per store data version."""
-    return _unit_daily(store_version(), start, end, edition)
+def unit_daily(start, end, edition: str = "auto", level: str = "jurisdiction") -> pd.DataFrame:
+    """Daily values and AQI of the jurisdictions (or sides/region) for the natural days holding ``start`` …
+    ``end``: the mean of the stations' valid daily values (HJ 663, :mod:`regionair.analysis.evaluation`);
+    ``station`` = the unit id. Cached per store data version."""
+    return _unit_daily(store_version(), start, end, edition, level)
