@@ -447,3 +447,70 @@ def test_the_three_disagreeing_city_days_agree_everywhere(tmp_path, sample_store
         got = {"cli": cli.loc[(unit, day)], "pages": pages.loc[(unit, day)], "briefing": cal.loc[(unit, day)],
                "overview": kpi, "warnings": run}
         assert set(got.values()) == {want}, (unit, day, got)
+
+
+# ------------------------------------------------------------------------------------------------ rankings page
+def _page(sample_store, monkeypatch, **state):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("REGIONAIR_STORE", str(sample_store))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "rankings.py"), default_timeout=120)
+    at.session_state["period"] = "custom"
+    at.session_state["dates"] = (dt.date(2022, 1, 1), dt.date(2022, 1, 3))
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _frame_with(at, header):
+    return next(d.value for d in at.dataframe if header in d.value.columns)
+
+
+def test_rankings_page_explains_a_number(sample_store, monkeypatch):
+    at = _page(sample_store, monkeypatch, explain_unit="urumqi", explain_day=dt.date(2022, 1, 1))
+    text = " ".join(m.value for m in at.markdown)
+    assert "乌鲁木齐市 2022-01-01：AQI 148（轻度污染），首要污染物：PM2.5。参与计算的点位 9 个" in text
+    st = _frame_with(at, "未参与原因").set_index("站点编码")
+    assert st.loc["1496A", "参与情况"] == "未参与" and "PM2.5：有效小时数不足20" in st.loc["1496A", "未参与原因"]
+    assert st.loc["1492A", "未参与原因"] == "对照点，不参与城市均值"
+    city = _frame_with(at, "城市均值").set_index("指标")
+    assert city.loc["PM2.5", "参与点位数"] == 9 and city.loc["PM2.5", "分指数"] == 148
+    rules = _frame_with(at, "依据条款")
+    assert "HJ 663（条款原文未查到）；HJ 633-2026 第4.2.1条" in set(rules["依据条款"])
+    captions = " ".join(c.value for c in at.caption)
+    assert "原文未能查到" in captions and "综合指数（HJ 663-2013" in captions
+    assert any("未经审核" in i.value for i in at.info)  # provisional vs audited stated
+
+
+def test_rankings_page_dust_toggle_and_audited_marking(sample_store, monkeypatch):
+    from regionair import audit
+    from regionair.analysis import dust
+    from regionair.store import Store
+
+    keep = _page(sample_store, monkeypatch, dust="include")
+    before = _frame_with(keep, "综合指数").set_index("行政单元")
+    # mark 2022-01-01 for every jurisdiction through the page's form (demo mode: the user is an admin)
+    form = _page(sample_store, monkeypatch, dust="exclude")
+    form.date_input[0].set_value(dt.date(2022, 1, 1))
+    next(b for b in form.button if b.label == "标记为沙尘天").click()
+    form.run()
+    assert not form.exception, [e.value for e in form.exception]
+    s = Store(sample_store)
+    assert [(r.jurisdiction, str(r.date)) for r in dust.marks(s).itertuples()] == [("*", "2022-01-01")]
+    assert audit.events(s, action="dust_mark").iloc[0]["target"] == "* 2022-01-01"
+    try:
+        cut = _page(sample_store, monkeypatch, dust="exclude")
+        after = _frame_with(cut, "综合指数").set_index("行政单元")
+        u = "乌鲁木齐市"
+        assert after.loc[u, "PM2.5 均值 µg/m³"] == pytest.approx((101.866667 + 130.283333) / 2, abs=0.01)
+        assert after.loc[u, "综合指数"] < before.loc[u, "综合指数"]
+        assert (after["优良天数比例 %"] == before["优良天数比例 %"]).all()
+        assert (after["扣除沙尘天数"] == 1).all()
+        assert any("扣除的沙尘天：2022-01-01" in c.value for c in cut.caption)
+    finally:
+        dust.set_mark(s, "*", "2022-01-01", marked=False, who="test")
+    assert dust.marks(s).empty

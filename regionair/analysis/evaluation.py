@@ -781,3 +781,46 @@ def store_area_daily(store, start, end, level: str = "jurisdiction", jurisdictio
     """:func:`area_daily` of :func:`store_station_daily` — the area daily values every page and command shows."""
     return area_daily(store_station_daily(store, start, end, sources=sources), level, jurisdictions,
                       edition=edition)
+
+
+def compare(values: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """``values`` with the change against the same units' ``previous`` period values (e.g. a year earlier).
+
+    Adds ``prev_composite_index``, ``composite_index_change_pct`` [%], ``prev_good_day_share`` and
+    ``good_day_share_change`` [percentage points]; NaN where the unit has no previous value.
+    """
+    out = values.copy()
+    if previous is None or previous.empty:
+        for c in ("prev_composite_index", "composite_index_change_pct", "prev_good_day_share", "good_day_share_change"):
+            out[c] = np.nan
+        return out
+    prev = previous.set_index("jurisdiction")
+    out["prev_composite_index"] = out["jurisdiction"].map(prev["composite_index"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["composite_index_change_pct"] = np.where(
+            out["prev_composite_index"] > 0,
+            100.0 * (out["composite_index"] - out["prev_composite_index"]) / out["prev_composite_index"], np.nan)
+    out["prev_good_day_share"] = out["jurisdiction"].map(prev["good_day_share"])
+    out["good_day_share_change"] = out["good_day_share"] - out["prev_good_day_share"]
+    return out
+
+
+def indicator_label(code: str, lang: str = "zh") -> str:
+    """Name of a daily indicator: pollutants by their label, ``o3`` as the O3 daily max 1-h."""
+    from regionair.i18n import pollutant_label, t
+
+    return t(f"eval_ind_{code}", lang) if code in ("o3", "o3_8h") else pollutant_label(code, lang)
+
+
+def reason_text(reasons: str, lang: str = "zh") -> str:
+    """``;``-joined reason codes of :attr:`Explanation.stations` as words (``pm25:lt_20_hours`` → "PM2.5：有效小时数不足20")."""
+    from regionair.i18n import t
+
+    if not isinstance(reasons, str) or not reasons:
+        return ""
+    parts = []
+    for code in reasons.split(";"):
+        p, _, why = code.rpartition(":")
+        label = indicator_label(p, lang) if p else ""
+        parts.append(t(f"eval_reason_{why}", lang, p=label) if p else t(f"eval_reason_{why}", lang))
+    return ("；" if lang == "zh" else "; ").join(parts)

@@ -136,7 +136,7 @@ def _unit_results(version: tuple, start, end, edition: str, level: str) -> pd.Da
     return hourly_aqi(means, edition=edition) if len(means) else means
 
 
-def _days(start, end) -> tuple:
+def natural_days(start, end) -> tuple:
     """Natural days (Beijing) holding the hour-ending stamps ``start`` … ``end``."""
     from ..aqi import natural_day
 
@@ -149,7 +149,7 @@ def _unit_daily(version: tuple, start, end, edition: str, level: str = "jurisdic
 
     # HJ 663 city values: each station's valid daily values first, then their mean (analysis.evaluation) —
     # the same numbers as the CLI (daily --by jurisdiction, evaluate), the briefing and the exports
-    d0, d1 = _days(start, end)
+    d0, d1 = natural_days(start, end)
     daily = store_area_daily(get_store(), d0, d1, level=level, edition=edition)
     return daily.rename(columns={"jurisdiction": "station"})
 
@@ -176,3 +176,23 @@ def unit_daily(start, end, edition: str = "auto", level: str = "jurisdiction") -
     ``end``: the mean of the stations' valid daily values (HJ 663, :mod:`regionair.analysis.evaluation`);
     ``station`` = the unit id. Cached per store data version."""
     return _unit_daily(store_version(), start, end, edition, level)
+
+
+def dust_marks() -> pd.DataFrame:
+    """Dust days marked on the rankings page (read each run: marks are records, not data — never stale)."""
+    from ..analysis.dust import marks
+
+    return marks(get_store())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _model_dust(version: tuple, d0, d1) -> pd.DataFrame:
+    t0 = pd.Timestamp(d0, tz="Asia/Shanghai") + pd.Timedelta(hours=1)
+    t1 = pd.Timestamp(d1, tz="Asia/Shanghai") + pd.Timedelta(days=1)
+    m = get_store().model_aq(t0, t1)
+    return m[["point", "time", "dust"]] if len(m) and "dust" in m.columns else pd.DataFrame(columns=["point", "time", "dust"])
+
+
+def model_dust(d0, d1) -> pd.DataFrame:
+    """Modelled (CAMS) dust per jurisdiction point and hour for the natural days ``d0`` … ``d1`` (may be empty)."""
+    return _model_dust(store_version(), d0, d1)
