@@ -83,6 +83,11 @@ with st.expander(t("eval_explain", lang), icon=":material/calculate:"):
         rules = x.clauses().assign(rule=lambda r: r["rule"].map(lambda k: t(f"eval_rule_{k}", lang)),
                                    clause=lambda r: [t(f"eval_clause_{k}", lang) for k in x.rules])
         ui.table(rules, {c: EVAL_COLUMNS[c] for c in ("rule", "clause", "found")}, lang)
+        # the derivation goes into the page's export bundle too (data only)
+        tag = f"explain_{unit}_{day:%Y%m%d}"
+        ui.export.register(None, x.stations, f"{tag}_stations", t("eval_stations_title", lang))
+        ui.export.register(None, x.city, f"{tag}_city", t("eval_city_title", lang))
+        ui.export.register(None, x.clauses(), f"{tag}_rules", t("eval_rules_title", lang))
 
 # ---- dust days: marks (analysts and admins; audited) and suggestions from the data (never applied by themselves)
 with st.expander(t("eval_marks", lang), icon=":material/air:"):

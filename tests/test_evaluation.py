@@ -484,6 +484,9 @@ def test_rankings_page_explains_a_number(sample_store, monkeypatch):
     captions = " ".join(c.value for c in at.caption)
     assert "原文未能查到" in captions and "综合指数（HJ 663-2013" in captions
     assert any("未经审核" in i.value for i in at.info)  # provisional vs audited stated
+    bundle = [i.name for i in at.session_state["_regionair_bundle_items"]]
+    assert {"explain_urumqi_20220101_stations", "explain_urumqi_20220101_city",
+            "explain_urumqi_20220101_rules"} <= set(bundle)  # the derivation goes into the export bundle
 
 
 def test_rankings_page_dust_toggle_and_audited_marking(sample_store, monkeypatch):
