@@ -310,6 +310,11 @@ def category_name(level: int, lang: str = "zh") -> str:
 TEXT.update({
     "eval_basis": ("综合指数口径", "Composite index basis"),
     "eval_ind_o3": ("臭氧日最大1小时", "O₃ max 1-h"),
+    "eval_annex": ("附件　城市日均值的计算依据", "Annex. How the city daily values were computed"),
+    "eval_annex_table": ("附表　各单元各日参与计算的点位", "Annex table. Stations counted per jurisdiction and day"),
+    "eval_annex_counted": ("参与点位", "Stations counted"),
+    "eval_annex_partly": ("部分指标参与", "Partly counted"),
+    "eval_annex_left_out": ("未参与及原因", "Left out, and why"),
     "eval_ind_o3_8h": ("臭氧日最大8小时", "O₃ MDA8"),
     "eval_basis_unverified": ("该口径未经核实，仅供参考。", "This basis is unverified; for reference only."),
     "eval_dust": ("沙尘天气影响", "Dust"),

@@ -40,7 +40,7 @@ from . import aqi, charts, region
 from . import standards as S
 from .analysis._common import unit_catalogue
 from .analysis.episodes import detect_episodes
-from .analysis.evaluation import jurisdiction_daily
+from .analysis.evaluation import derivation_table, jurisdiction_daily, reason_text, station_daily
 from .analysis.latest import unit_hourly
 from .analysis.primary import primary_shares
 from .analysis.ranking import ranking
@@ -48,6 +48,7 @@ from .analysis.trends import calendar_data
 from .bundle import ChartItem, render_image
 from .errors import InputError, RegionairError
 from .i18n import category_name, pollutant_label, primary_label
+from .i18n import t as i18n_t
 from .nomenclature import POLLUTANTS, TZ
 
 FORMATS = ("docx", "pdf", "html")
@@ -220,6 +221,7 @@ class Briefing:
     actions: pd.DataFrame | None = None
     minutes: dict | None = None
     meta: dict = field(default_factory=dict)
+    derivation: pd.DataFrame | None = None  # per unit and day: stations counted / left out (annex)
     _images: dict = field(default_factory=dict, repr=False)
 
     def image(self, name: str, fmt: str = "png") -> bytes:
@@ -366,6 +368,9 @@ def build_briefing(hourly: pd.DataFrame, start, end, *, jurisdictions=None, lang
                  summary=summary, sides=side_tbl, episodes=episodes, onsets=onsets, primary=prim, primary_unit=p_unit,
                  near=near, events=events, completeness=completeness, caveats=[], figures=[],
                  actions=actions, minutes=minutes, meta=dict(meta or {}))
+    b.derivation = derivation_table(station_daily(h[_P]), with_data, d0, d1).merge(
+        dj.rename(columns={"station": "jurisdiction"})[["jurisdiction", "date", "aqi"]], on=["jurisdiction", "date"],
+        how="left")
     b.figures = _figures(b, h, ju_sel, dj[dj["station"].isin(with_data)], measures, edition)
     b.caveats = _caveats(b, previous_available=prev_j is not None and "prev_composite_index" in rank_j)
     b.paragraphs = _paragraphs(b)
@@ -729,6 +734,26 @@ def tables(b: Briefing) -> dict[str, Table]:
             for r in c.itertuples()]
     out["t8"] = Table("t8", _t("t8", lang), [_t("unit", lang), _t("stations", lang), _t("capture", lang),
                                              _t("days", lang), _t("valid_stat", lang)], rows, data=c)
+    if b.derivation is not None and len(b.derivation):
+        st_names = region.stations().set_index("code")["name_zh" if lang == "zh" else "name_en"].to_dict()
+
+        def who(text: str) -> str:
+            if not text:
+                return "—"
+            parts = []
+            for item in text.split("|"):
+                code, _, why = item.partition("=")
+                parts.append(f"{code} {st_names.get(code, '')}（{reason_text(why, lang)}）" if lang == "zh" else
+                             f"{code} {st_names.get(code, '')} ({reason_text(why, lang)})")
+            return _sep(lang).join(parts)
+
+        rows = [[n.get(r.jurisdiction, r.jurisdiction), fmt_day(r.date, lang), fmt_num(r.aqi),
+                 f"{len([c for c in r.counted.split(';') if c])}/{r.n_stations}", who(r.partly), who(r.left_out)]
+                for r in b.derivation.itertuples()]
+        out["t10"] = Table("t10", i18n_t("eval_annex_table", lang),
+                           [_t("unit", lang), i18n_t("eval_day", lang), "AQI", i18n_t("eval_annex_counted", lang),
+                            i18n_t("eval_annex_partly", lang), i18n_t("eval_annex_left_out", lang)], rows,
+                           data=b.derivation)
     if b.actions is not None and len(b.actions):
         from .meeting import STATUSES
 
@@ -780,6 +805,8 @@ def blocks(b: Briefing) -> list[tuple]:
                         f"{_t('items', lang)}: {sep.join(m['items'])}"))
         if "t9" in tb:
             out.append(("table", tb["t9"]))
+    if "t10" in tb:
+        out += [("h1", i18n_t("eval_annex", lang)), ("p", i18n_t("eval_method", lang)), ("table", tb["t10"])]
     out.append(("date", f"{b.issuer}\n{fmt_day(b.issue_date, lang)}"))
     return out
 

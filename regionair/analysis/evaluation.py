@@ -423,37 +423,8 @@ def _reason(indicator: str, value: float, has_row: bool, background: bool) -> st
     return "counted"
 
 
-def explain(jurisdiction: str, date, station_days: pd.DataFrame, *, edition: str = "auto",
-            min_stations: int = 1, catalogue: pd.DataFrame | None = None) -> Explanation:
-    """Derivation of a jurisdiction's daily value: stations counted and left out (and why), each station's
-    daily value per indicator, the area means, IAQIs, the AQI, and the rules with their clauses.
-
-    Parameters
-    ----------
-    jurisdiction : str — a jurisdiction-level id (``urumqi`` …).
-    date : date or str — the natural day.
-    station_days : DataFrame — :func:`station_daily` output covering the day (the page passes the cached
-        store values; :func:`station_daily` of an hourly frame works the same).
-    edition, min_stations, catalogue : as :func:`area_daily`.
-
-    Returns
-    -------
-    Explanation
-
-    Raises
-    ------
-    InputError
-        Unknown jurisdiction.
-    """
-    cat = region.stations() if catalogue is None else catalogue
-    jt = region.jurisdictions()
-    ids = set(jt.loc[jt["level"] == "jurisdiction", "id"])
-    if jurisdiction not in ids:
-        raise InputError(f"jurisdiction={jurisdiction!r}; valid: {sorted(ids)}", column="jurisdiction")
-    day = _as_date(date, "date")
-    sd = station_days
-    if len(sd):
-        sd = sd[_dates(sd["date"]) == day]
+def _station_table(jurisdiction: str, day: dt.date, sd: pd.DataFrame, cat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(stations, detail) frames of :class:`Explanation` for one jurisdiction and day (``sd``: that day's rows)."""
     own = cat[cat["jurisdiction"] == jurisdiction]
     with_rows = set(sd["station"].astype(str)) if len(sd) else set()
     year = day.year
@@ -486,6 +457,41 @@ def explain(jurisdiction: str, date, station_days: pd.DataFrame, *, edition: str
     stations = pd.DataFrame(srows, columns=["station", "name_zh", "name_en", "background", "status", "reasons",
                                             *[c for p in INDICATORS for c in (p, f"n_{p}")]])
     detail = pd.DataFrame(drows, columns=["station", "indicator", "value", "support", "counted", "reason"])
+    return stations, detail
+
+
+def explain(jurisdiction: str, date, station_days: pd.DataFrame, *, edition: str = "auto",
+            min_stations: int = 1, catalogue: pd.DataFrame | None = None) -> Explanation:
+    """Derivation of a jurisdiction's daily value: stations counted and left out (and why), each station's
+    daily value per indicator, the area means, IAQIs, the AQI, and the rules with their clauses.
+
+    Parameters
+    ----------
+    jurisdiction : str — a jurisdiction-level id (``urumqi`` …).
+    date : date or str — the natural day.
+    station_days : DataFrame — :func:`station_daily` output covering the day (the page passes the cached
+        store values; :func:`station_daily` of an hourly frame works the same).
+    edition, min_stations, catalogue : as :func:`area_daily`.
+
+    Returns
+    -------
+    Explanation
+
+    Raises
+    ------
+    InputError
+        Unknown jurisdiction.
+    """
+    cat = region.stations() if catalogue is None else catalogue
+    jt = region.jurisdictions()
+    ids = set(jt.loc[jt["level"] == "jurisdiction", "id"])
+    if jurisdiction not in ids:
+        raise InputError(f"jurisdiction={jurisdiction!r}; valid: {sorted(ids)}", column="jurisdiction")
+    day = _as_date(date, "date")
+    sd = station_days
+    if len(sd):
+        sd = sd[_dates(sd["date"]) == day]
+    stations, detail = _station_table(jurisdiction, day, sd, cat)
     area = area_daily(sd, "jurisdiction", [jurisdiction], edition=edition, min_stations=min_stations, catalogue=cat)
     area = area[area["jurisdiction"] == jurisdiction]
     ed = str(aqi.edition_for(day)) if edition == "auto" else edition
@@ -510,6 +516,34 @@ def explain(jurisdiction: str, date, station_days: pd.DataFrame, *, edition: str
              "city_daily", "min_stations", "iaqi_area"]
     return Explanation(jurisdiction=jurisdiction, date=day, edition=ed, method="hj663", result=result,
                        stations=stations, detail=detail, city=city, rules=rules)
+
+
+def derivation_table(station_days: pd.DataFrame, jurisdictions: Iterable[str], start, end, *,
+                     catalogue: pd.DataFrame | None = None) -> pd.DataFrame:
+    """For each jurisdiction and day: the stations that counted in its daily value and those left out, and why
+    (the briefing's annex; :func:`explain` gives one day in full).
+
+    Returns
+    -------
+    DataFrame ``jurisdiction``, ``date``, ``n_stations`` (catalogue stations of the jurisdiction active that
+    year, background included), ``counted`` (``;``-joined codes counted for every indicator), ``partly`` and
+    ``left_out`` (``|``-joined ``code=<reasons>``, reasons ``;``-joined as in :attr:`Explanation.stations`).
+    """
+    cat = region.stations() if catalogue is None else catalogue
+    d0, d1 = _as_date(start, "start"), _as_date(end, "end")
+    sd = station_days.assign(date=_dates(station_days["date"])) if len(station_days) else station_days
+    by_day = {k: g for k, g in sd.groupby("date")} if len(sd) else {}
+    rows = []
+    for u in jurisdictions:
+        day = d0
+        while day <= d1:
+            st, _ = _station_table(u, day, by_day.get(day, sd.iloc[0:0]), cat)
+            rows.append({"jurisdiction": u, "date": day, "n_stations": len(st),
+                         "counted": ";".join(st.loc[st["status"] == "counted", "station"]),
+                         "partly": "|".join(f"{r.station}={r.reasons}" for r in st[st["status"] == "partly"].itertuples()),
+                         "left_out": "|".join(f"{r.station}={r.reasons}" for r in st[st["status"] == "left_out"].itertuples())})
+            day += dt.timedelta(days=1)
+    return pd.DataFrame(rows, columns=["jurisdiction", "date", "n_stations", "counted", "partly", "left_out"])
 
 
 # ------------------------------------------------------------------------------------------------ period values
