@@ -4,10 +4,12 @@ HJ 663 (regionair.analysis.evaluation), 扣沙/不扣沙, and "explain this numb
 import pandas as pd
 import streamlit as st
 
-from regionair import charts, standards, ui
+from regionair import ui
 from regionair.analysis import dust as dust_days
 from regionair.analysis import evaluation as ev
-from regionair.i18n import EVAL_COLUMNS, category_name, fmt_value, primary_label, t
+from regionair.core import standards
+from regionair.core.i18n import EVAL_COLUMNS, category_name, fmt_value, primary_label, t
+from regionair.render import charts
 from regionair.ui import auth
 
 f = ui.page("page_rankings")

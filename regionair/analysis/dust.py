@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regionair import region
 from regionair.analysis._common import check_columns
+from regionair.core import region
 from regionair.errors import InputError
 
 #: Columns of a dust-days CSV file.
@@ -198,7 +198,7 @@ def set_mark(store, jurisdiction: str, date, *, marked: bool, who: str, note: st
     """
     from datetime import UTC, datetime
 
-    from regionair import audit
+    from regionair.accounts import audit
 
     if jurisdiction != ALL and jurisdiction not in _jurisdiction_ids():
         raise InputError(f"unknown jurisdiction {jurisdiction!r}; valid: {', '.join(_jurisdiction_ids())} or *",

@@ -6,7 +6,7 @@ its area values from here, so one day has one value everywhere.
 
 Hourly values
     :func:`jurisdiction_hourly`: the mean of the evaluation stations' 1-h values at each hour
-    (:func:`regionair.region.aggregate`), then the real-time AQI (HJ 633-2026 §4.2.1–4.2.4).
+    (:func:`regionair.core.region.aggregate`), then the real-time AQI (HJ 633-2026 §4.2.1–4.2.4).
 Daily values (:func:`area_daily`, :func:`jurisdiction_daily`)
     Each station's own daily values first — 24-h means of PM2.5, PM10, SO2, NO2, CO (valid with ≥ 20
     hourly values, GB 3095 Table 4), O3 MDA8 (valid with ≥ 14 valid 8-h means or above the limit,
@@ -42,12 +42,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from regionair import aqi, region
-from regionair import standards as S
 from regionair.analysis._common import check_choice, check_columns, unit_catalogue
-from regionair.averaging import daily_means, percentile
+from regionair.core import aqi, region
+from regionair.core import standards as S
+from regionair.core.averaging import daily_means, percentile
+from regionair.core.nomenclature import POLLUTANTS, TZ
 from regionair.errors import InputError
-from regionair.nomenclature import POLLUTANTS, TZ
 
 #: Daily indicators of a station / area day: 24-h means, O3 MDA8 and O3 daily max 1-h (scored only under 2012).
 INDICATORS: tuple[str, ...] = ("pm25", "pm10", "so2", "no2", "co", "o3_8h", "o3")
@@ -66,7 +66,7 @@ GOOD_AQI = 100
 
 #: The rules applied here, each with the clause it rests on and whether that clause's text was read
 #: (``found``); docs/evaluation.md quotes what was found. Descriptions for readers are in the text
-#: catalogue under ``eval_rule_<key>`` (regionair.i18n).
+#: catalogue under ``eval_rule_<key>`` (regionair.core.i18n).
 RULES: dict[str, dict] = {
     "station_daily": {
         "clause": "GB 3095-2012 / GB 3095-2026 表4（数据统计的有效性规定）",
@@ -132,7 +132,7 @@ RULES: dict[str, dict] = {
     "composite_index": {
         "clause": "城市环境空气质量排名技术规定（环办〔2014〕64号）; standards.md §4.3",
         "found": True,
-        "note": "basis named in every output (regionair.standards.COMPOSITE_BASES)",
+        "note": "basis named in every output (regionair.core.standards.COMPOSITE_BASES)",
     },
     "dust": {
         "clause": "环办监测〔2016〕120号《受沙尘天气过程影响城市空气质量评价补充规定》; CNEMC 月报: "
@@ -197,7 +197,7 @@ def station_daily(hourly: pd.DataFrame, *, min_hours: int | None = None, min_8h:
     Returns
     -------
     DataFrame
-        :func:`regionair.averaging.daily_means` output: ``station``, ``date``, ``pm25 pm10 so2 no2``
+        :func:`regionair.core.averaging.daily_means` output: ``station``, ``date``, ``pm25 pm10 so2 no2``
         [µg/m³], ``co`` [mg/m³] (24-h means), ``o3`` (daily max 1-h) and ``o3_8h`` (MDA8) [µg/m³] — NaN
         where the station's day is not valid — and ``n_<p>`` (valid hours; ``n_o3_8h`` valid 8-h means).
     """
@@ -223,7 +223,7 @@ def jurisdiction_hourly(hourly: pd.DataFrame, level: str = "jurisdiction", juris
                         edition: str = "auto", catalogue: pd.DataFrame | None = None) -> pd.DataFrame:
     """Hourly area values: mean of the evaluation stations' 1-h values, then the real-time AQI.
 
-    Returns :func:`regionair.aqi.hourly_aqi` of :func:`regionair.region.aggregate` output: ``station``
+    Returns :func:`regionair.core.aqi.hourly_aqi` of :func:`regionair.core.region.aggregate` output: ``station``
     (the unit id), ``time``, area means [µg/m³; CO mg/m³], ``n_<p>`` (stations contributing), IAQIs,
     ``aqi``, ``primary_pollutants``, ``level``, ``category``, ``edition``, ``missing``, ``complete``.
     """
@@ -252,7 +252,7 @@ def area_daily(station_days: pd.DataFrame, level: str = "jurisdiction", jurisdic
         Fewest valid station values for an area value of an indicator (default 1: not found in a
         published text, see :data:`RULES` ``min_stations``); below it the value is NaN.
     catalogue : DataFrame, optional
-        Station catalogue (default :func:`regionair.region.stations`).
+        Station catalogue (default :func:`regionair.core.region.stations`).
 
     Returns
     -------
@@ -618,7 +618,7 @@ def period_values(daily: pd.DataFrame, start=None, end=None, *, freq: str | None
         ``jurisdiction``, ``date`` of the dust days (``*`` already expanded, see
         :func:`regionair.analysis.dust.expand`). Ignored with ``dust="include"``.
     basis : str
-        Composite-index basis, a key of :data:`regionair.standards.COMPOSITE_BASES`.
+        Composite-index basis, a key of :data:`regionair.core.standards.COMPOSITE_BASES`.
 
     Returns
     -------
@@ -637,7 +637,7 @@ def period_values(daily: pd.DataFrame, start=None, end=None, *, freq: str | None
     Notes
     -----
     Percentiles by HJ 663 Annex A: sort the n valid values, k = 1 + (n − 1)·p/100, m_p = X(s) +
-    (X(s+1) − X(s))·(k − s) (:func:`regionair.averaging.percentile`). Composite index I = Σ w_i·C_i/S_i
+    (X(s+1) − X(s))·(k − s) (:func:`regionair.core.averaging.percentile`). Composite index I = Σ w_i·C_i/S_i
     with SO2/NO2/PM10/PM2.5 period means, CO p95 and O3-8h p90. The data-capture counts are taken before
     dust deduction (deducted values are not missing data).
     """
@@ -841,14 +841,14 @@ def compare(values: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame
 
 def indicator_label(code: str, lang: str = "zh") -> str:
     """Name of a daily indicator: pollutants by their label, ``o3`` as the O3 daily max 1-h."""
-    from regionair.i18n import pollutant_label, t
+    from regionair.core.i18n import pollutant_label, t
 
     return t(f"eval_ind_{code}", lang) if code in ("o3", "o3_8h") else pollutant_label(code, lang)
 
 
 def reason_text(reasons: str, lang: str = "zh") -> str:
     """``;``-joined reason codes of :attr:`Explanation.stations` as words (``pm25:lt_20_hours`` → "PM2.5：有效小时数不足20")."""
-    from regionair.i18n import t
+    from regionair.core.i18n import t
 
     if not isinstance(reasons, str) or not reasons:
         return ""

@@ -1,0 +1,415 @@
+"""User-facing text in Chinese (default) and English. One table; pages and charts call :func:`t`."""
+
+from __future__ import annotations
+
+from regionair.core import standards as S
+from regionair.core.nomenclature import POLLUTANT_LABELS, UNITS
+
+LANGS = ("zh", "en")
+
+#: Table column headers, keyed by the column's code in RegionAir's frames (one catalogue for every table the
+#: pages show, so that a raw code never reaches a header). Pollutant columns come from :func:`pollutant_label`.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "station": ("站点编码", "Station code"), "code": ("站点编码", "Station code"), "name": ("名称", "Name"),
+    "name_zh": ("站点名称", "Station name"), "name_en": ("英文名称", "Name (English)"),
+    "unit": ("行政单元", "Jurisdiction"), "unit_name": ("行政单元", "Jurisdiction"),
+    "jurisdiction": ("行政单元", "Jurisdiction"), "district": ("所在区县", "District"),
+    "polygon_district": ("坐标所在区县", "District by coordinates"),
+    "polygon_jurisdiction": ("坐标所在行政单元", "Jurisdiction by coordinates"),
+    "area": ("城市", "City"), "background": ("对照点", "Background station"), "agrees": ("一致", "Agrees"),
+    "review_flag": ("待核事项", "To review"), "status": ("状态", "Status"), "detail": ("说明", "Detail"),
+    "longitude": ("经度", "Longitude"), "latitude": ("纬度", "Latitude"), "notes": ("备注", "Notes"),
+    "active_from": ("启用", "Active from"), "active_to": ("停用", "Active to"),
+    "side": ("地方/兵团", "Local / XPCC"), "time": ("时间", "Time"), "date": ("日期", "Date"),
+    "start": ("开始", "Start"), "end": ("结束", "End"), "since": ("生效时间", "In force since"),
+    "aqi": ("AQI", "AQI"), "category": ("类别", "Category"), "level": ("级别", "Level"), "level_zh": ("级别", "Level"),
+    "primary": ("首要污染物", "Primary pollutant"), "primary_pollutants": ("首要污染物", "Primary pollutant"),
+    "hours": ("小时数", "Hours"), "hours_valid": ("有效小时数", "Valid hours"), "missing": ("缺测", "Missing"),
+    "complete": ("数据完整", "Complete"), "valid": ("有效", "Valid"), "provisional": ("暂定值", "Provisional"),
+    "edition": ("标准版本", "Standard"), "flags": ("提示", "Notes"), "source": ("来源", "Source"),
+    "target": ("受影响方", "Affected unit"), "a": ("单元甲", "Unit A"), "b": ("单元乙", "Unit B"),
+    "leader": ("领先方", "Leads"), "lag": ("滞后（小时）", "Lag (h)"), "r": ("相关系数 r", "Correlation r"),
+    "n": ("样本小时数", "Hours used"), "r_lag0": ("同时相关系数", "r at lag 0"),
+    "r_crit": ("显著性临界 r", "Critical r (95 %)"), "lag_lo": ("滞后下限（小时）", "Lag, lower (h)"),
+    "lag_hi": ("滞后上限（小时）", "Lag, upper (h)"), "p_lead": ("领先概率", "Share leading"),
+    "p_lag": ("落后概率", "Share lagging"), "support": ("支持度", "Support"), "ar_order": ("自回归阶数", "AR order"),
+    "conditioned": ("按风向筛选", "Wind-conditioned"), "bearing": ("方位角（°）", "Bearing (°)"),
+    "wind_from": ("对应风向（°）", "Wind from (°)"), "distance_km": ("距离（km）", "Distance (km)"),
+    "shared_border_km": ("共同边界（km）", "Shared border (km)"), "speed_kmh": ("传输速度（km/h）", "Speed (km/h)"),
+    "weight": ("权重", "Weight"), "who": ("对象", "Who"), "action": ("措施", "Action"),
+    "n_primary": ("首要污染物个数", "Primary pollutants (count)"), "distance": ("距边界", "Distance"),
+    "boundary": ("分级边界", "Boundary"), "condition": ("触发条件", "Condition"), "first_met": ("首次满足", "First met"),
+    "max_aqi_24h": ("24小时最大AQI", "Max 24-h AQI"), "lift_ok_from": ("可解除时间", "Can be lifted from"),
+    "lift_expected": ("预计解除", "Expected lift"), "uncertain": ("阈值未经核实", "Unverified threshold"),
+    "episode_id": ("编号", "No."), "rank": ("先后", "Order"), "duration_h": ("持续小时", "Hours"),
+    "peak_aqi": ("峰值AQI", "Peak AQI"), "peak_unit": ("峰值单元", "Peak unit"),
+    "upwind": ("上游方", "Upwind unit"), "pollutant": ("污染物", "Pollutant"), "hour": ("时刻（时）", "Hour of day"), "weekday": ("星期", "Weekday"),
+    "month": ("月份", "Month"),
+}
+for _p in POLLUTANT_LABELS:
+    _zh, _en = POLLUTANT_LABELS[_p]["zh"], POLLUTANT_LABELS[_p]["en"]
+    COLUMNS.setdefault(f"iaqi_{_p}", (f"{_zh} 分指数", f"IAQI {_en}"))
+    COLUMNS.setdefault(f"n_{_p}", (f"{_zh} 有效小时", f"{_en} valid hours"))
+    COLUMNS.setdefault(f"{_p}_24h", (f"{_zh} 24小时滑动均值", f"{_en} 24-h mean"))
+
+#: Cell values that are codes (statuses, sources, review flags …) → what a reader sees.
+VALUES: dict[str, tuple[str, str]] = {
+    "safe": ("安全", "Safe"), "near": ("接近边界", "Near a boundary"), "crossed": ("已越过边界", "Crossed"),
+    "already exceeded": ("已超标", "Already exceeded"), "already": ("已超标", "Already exceeded"),
+    "none": ("无（优）", "No primary pollutant (good)"), "missing": ("缺测", "Missing"), "agree": ("一致", "Agrees"), "disagree": ("不一致（待核）", "Disagrees (to review)"),
+    "ok": ("正常", "OK"), "outside": ("不在任何区县内", "Outside every district"),
+    "no-coordinates": ("无坐标", "No coordinates"), "label-polygon-mismatch": ("标注与多边形不一致", "Label and polygon disagree"),
+    "cnemc-archive": ("中国环境监测总站（历史归档）", "CNEMC (archive)"),
+    "cnemc-http": ("中国环境监测总站（实时）", "CNEMC (live)"), "cnemc": ("中国环境监测总站", "CNEMC"),
+    "quotsoft": ("quotsoft 镜像（总站数据）", "quotsoft mirror (CNEMC data)"),
+    "open-meteo": ("Open-Meteo 模式数据", "Open-Meteo model data"), "upload": ("人工上传", "Uploaded"),
+    "waqi": ("WAQI", "WAQI"), "openaq": ("OpenAQ", "OpenAQ"), "hourly": ("逐时", "Hourly"), "daily": ("逐日", "Daily"),
+    "station": ("站点", "Station"), "jurisdiction": ("行政单元", "Jurisdiction"), "region": ("全区域", "Region"),
+    "auto": ("按日期自动", "By date"), "done": ("完成", "Done"), "failed": ("失败", "Failed"),
+    "partial": ("部分完成", "Partial"), "sent": ("已发送", "Sent"), "skipped": ("未发送", "Skipped"),
+    "tight": ("接近边界", "Tight"), "unknown": ("无法判断", "Unknown"),
+    "cannot be valid": ("日均值将无效", "Cannot be valid"),
+    "True": ("是", "Yes"), "False": ("否", "No"), "地方": ("地方", "Local"), "兵团": ("兵团", "XPCC"),
+}
+
+
+def column_label(code: str, lang: str = "zh") -> str:
+    """Header of the column ``code`` in ``lang`` (the code itself only if the catalogue lacks it)."""
+    if code in POLLUTANT_LABELS:
+        return pollutant_label(code, lang, unit=True)
+    pair = COLUMNS.get(code)
+    return code if pair is None else pair[LANGS.index(lang) if lang in LANGS else 0]
+
+
+def value_label(value, lang: str = "zh"):
+    """A code-valued cell as text for a reader; other values unchanged."""
+    pair = VALUES.get(str(value)) if isinstance(value, str | bool) else None
+    return value if pair is None else pair[LANGS.index(lang) if lang in LANGS else 0]
+
+
+#: Decimals shown per quantity (column code; pollutant codes cover their 24-h/8-h means and period values).
+#: Concentrations are published as integers in µg/m³ and CO to one decimal in mg/m³ (HJ 633 §7 / CNEMC
+#: practice); indices to 2 decimals (the composite index as CNEMC's monthly reports print it).
+DECIMALS: dict[str, int] = {"aqi": 0, "pm25": 0, "pm10": 0, "so2": 0, "no2": 0, "o3": 0, "o3_8h": 0, "co": 1,
+                            "composite_index": 2, "r": 2, "r_lag0": 2, "r_crit": 2, "p_lead": 2, "p_lag": 2,
+                            "support": 2, "distance_km": 0, "shared_border_km": 0, "speed_kmh": 0, "bearing": 0,
+                            "wind_from": 0, "longitude": 4, "latitude": 4}
+#: How a missing value reads, everywhere.
+MISSING = "—"
+
+
+def decimals(code: str) -> int:
+    """Decimals for a column ``code`` (see :data:`DECIMALS`); IAQI and counts are integers; otherwise 1."""
+    base = code.split("_24h")[0].removeprefix("mean_")
+    if code.startswith(("iaqi_", "n_")) or code in ("hours", "hours_valid", "rank"):
+        return 0
+    return DECIMALS.get(code, DECIMALS.get(base, 1))
+
+
+def fmt_value(value, code: str = "") -> str:
+    """A number as a reader sees it: the quantity's decimals, "—" when missing."""
+    try:
+        if value is None or value != value:  # NaN, NaT, pd.NA
+            return MISSING
+    except (TypeError, ValueError):  # pd.NA compares ambiguously
+        return MISSING
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{value:,.{decimals(code)}f}" if abs(value) >= 10_000 else f"{value:.{decimals(code)}f}"
+
+
+TEXT: dict[str, tuple[str, str]] = {
+    # frame
+    "app_title": ("乌—昌—石区域大气污染联防联控", "Urumqi–Changji–Shihezi joint air-quality dashboard"),
+    "nav_monitor": ("监测", "Monitoring"),
+    "nav_analysis": ("分析", "Analysis"),
+    "nav_data": ("数据", "Data"),
+    "page_overview": ("总览", "Overview"),
+    "page_hourly": ("实时监测", "Hourly monitor"),
+    "page_trends": ("跨界趋势", "Cross-boundary trends"),
+    "page_transport": ("区域传输", "Transport"),
+    "page_primary": ("首要污染物", "Primary pollutants"),
+    "page_warnings": ("临界预警", "Near-threshold warnings"),
+    "page_episodes": ("污染过程", "Episodes"),
+    "page_rankings": ("排名与达标", "Rankings & compliance"),
+    "page_data": ("数据与来源", "Data & sources"),
+    "page_meeting": ("会商", "Consultation"),
+    "nav_meeting": ("会商", "Consultation"),
+    "language": ("语言 / Language", "语言 / Language"),
+    "presentation": ("投影模式（大字体）", "Presentation mode (large fonts)"),
+    "filters": ("筛选", "Filters"),
+    "period": ("时段", "Period"),
+    "period_24h": ("最近24小时", "Last 24 h"),
+    "period_72h": ("最近72小时", "Last 72 h"),
+    "period_7d": ("最近7天", "Last 7 days"),
+    "period_30d": ("最近30天", "Last 30 days"),
+    "period_heating": ("本采暖季", "This heating season"),
+    "period_year": ("今年", "This year"),
+    "period_custom": ("自定义", "Custom"),
+    "start": ("开始", "Start"),
+    "end": ("结束", "End"),
+    "jurisdictions": ("行政单元", "Jurisdictions"),
+    "stations": ("监测站点", "Stations"),
+    "all_stations": ("全部站点", "All stations"),
+    "pollutant": ("污染物", "Pollutant"),
+    "resolution": ("时间分辨率", "Time resolution"),
+    "res_hour": ("小时", "Hour"),
+    "res_day": ("日", "Day"),
+    "res_month": ("月", "Month"),
+    "edition": ("AQI 标准版本", "AQI edition"),
+    "edition_auto": ("自动（按日期）", "Auto (by date)"),
+    "edition_2012": ("HJ 633-2012", "HJ 633-2012"),
+    "edition_2026": ("HJ 633-2026", "HJ 633-2026"),
+    "edition_in_force": ("适用标准", "Edition in force"),
+    "share_link": ("复制浏览器地址即可分享当前视图（筛选条件已写入链接）。",
+                   "Copy the browser address to share this exact view (filters are in the link)."),
+    "side_local": ("地方", "Local government"),
+    "side_corps": ("兵团", "XPCC (Corps)"),
+    "region": ("全区域", "Whole region"),
+    "latest_hour": ("最新时次", "Latest hour"),
+    "freshness": ("数据时效", "Data freshness"),
+    "fresh_ok": ("{source}：最新 {time}（{age}前）", "{source}: latest {time} ({age} ago)"),
+    "stale_amber": ("{source} 数据已滞后 {age}（超过2小时）", "{source} is {age} behind (over 2 h)"),
+    "stale_red": ("{source} 数据已滞后 {age}（超过6小时）", "{source} is {age} behind (over 6 h)"),
+    "demo_clock": ("演示数据：时段相对于库中最新时次 {time} 计算。",
+                   "Sample data: periods are counted back from the store's latest hour, {time}."),
+    "empty_store": ("数据库为空。请先导入数据：python -m regionair ingest --source cnemc-archive --path data/sample",
+                    "The store is empty. Ingest data first: python -m regionair ingest --source cnemc-archive --path data/sample"),
+    "no_data_period": ("所选时段没有数据，请调整时段或站点。", "No data in the selected period; widen the period or change stations."),
+    "period_clamped": ("链接中的时段 {start} 至 {end} 超出已有数据（{first} 至 {last}），现显示 {shown}。",
+                       "The link's period {start} to {end} goes beyond the data held ({first} to {last}); showing {shown}."),
+    "period_outside": ("链接中的时段 {start} 至 {end} 没有数据（已有数据：{first} 至 {last}），现显示 {shown}。",
+                       "The link's period {start} to {end} holds no data (data held: {first} to {last}); showing {shown}."),
+    "period_too_long": ("时段最长 {days} 天，现显示最后 {days} 天：{shown}。",
+                        "A period is at most {days} days; showing its last {days} days: {shown}."),
+    "bad_param": ("链接中的参数 {name}={value} 无效，已使用默认值。", "The link's parameter {name}={value} is invalid; the default is used."),
+    "signin_off": ("未启用登录（本地演示模式）：所有人可查看与导出。", "Sign-in is off (local demo): everyone can view and export."),
+    "download_csv": ("下载数据 CSV", "Download data (CSV)"),
+    "download_xlsx": ("下载数据 XLSX", "Download data (XLSX)"),
+    "source_note": ("数据来源：中国环境监测总站（CNEMC）实时发布数据（未经审核）", "Source: CNEMC real-time release (provisional, unaudited)"),
+    # overview
+    "map_title": ("区域空气质量（最新时次）", "Regional air quality (latest hour)"),
+    "kpi_title": ("各行政单元", "By jurisdiction"),
+    "kpi_table": ("各行政单元明细（最新时次、较上小时、今日累计）", "Jurisdictions in detail (latest hour, change, today so far)"),
+    "aqi": ("AQI", "AQI"),
+    "category": ("类别", "Category"),
+    "primary": ("首要污染物", "Primary pollutant"),
+    "change_1h": ("较上小时", "vs previous hour"),
+    "today_running": ("今日累计日AQI（暂定）", "Today's running daily AQI (provisional)"),
+    "no_station": ("无国控站点", "No national station"),
+    "worst_stations": ("区域最高站点", "Worst stations in the region"),
+    "warnings_summary": ("预警摘要", "Warnings summary"),
+    "station": ("站点", "Station"),
+    "jurisdiction": ("行政单元", "Jurisdiction"),
+    "side": ("地方/兵团", "Side"),
+    "time": ("时间（北京时间，时段结束）", "Time (Beijing, hour-ending)"),
+    "time_short": ("时间", "Time"),
+    "date": ("日期", "Date"),
+    "value": ("浓度", "Concentration"),
+    "background": ("对照点", "Background"),
+    # hourly
+    "hourly_table": ("最新时次全部站点", "Every station, latest hour"),
+    "auto_refresh": ("每5分钟自动刷新", "Auto-refresh every 5 min"),
+    "station_detail": ("站点详情（7天）", "Station detail (7 days)"),
+    "sparklines": ("近72小时 AQI", "AQI, last 72 h"),
+    "flags": ("数据标记", "Data flags"),
+    "missing": ("缺测", "Missing"),
+    # trends
+    "series": ("时间序列", "Time series"),
+    "local_vs_corps": ("地方与兵团对比", "Local government vs Corps"),
+    "neighbour_pairs": ("相邻单元差值", "Neighbouring pairs: difference"),
+    "diurnal": ("日变化（北京时间）", "Diurnal profile (Beijing time)"),
+    "solar_clock": ("按当地太阳时（约北京时间−2小时）", "Local solar time (≈ Beijing − 2 h)"),
+    "weekday": ("周变化", "Weekday profile"),
+    "monthly": ("月变化", "Monthly profile"),
+    # near-threshold advice, one sentence per jurisdiction (regionair.views.warnings)
+    "advice_title": ("今日研判（每个行政单元一句话）", "Today, in one sentence per jurisdiction"),
+    "advice_done_ok": ("{unit}：今日数据已完整，{pollutant} 日均值 {mean} {u}，未超过 AQI {boundary} 对应的 {limit} {u}。",
+                       "{unit}: the day is complete; daily {pollutant} {mean} {u}, within {limit} {u} (AQI {boundary})."),
+    "advice_done_over": ("{unit}：今日数据已完整，{pollutant} 日均值 {mean} {u}，已超过 AQI {boundary} 对应的 {limit} {u}。",
+                         "{unit}: the day is complete; daily {pollutant} {mean} {u}, above {limit} {u} (AQI {boundary})."),
+    "advice_exceeded": ("{unit}：{pollutant} 今日已累计均值 {mean} {u}，剩余 {r} 小时无论多低，日均值都将超过 {limit} {u}"
+                        "（AQI {boundary}）。",
+                        "{unit}: {pollutant} has averaged {mean} {u} today; however low the remaining {r} h, the daily "
+                        "mean will exceed {limit} {u} (AQI {boundary})."),
+    "advice_tight": ("{unit}：{pollutant} 接近边界——今日剩余 {r} 小时平均须不高于 {allow} {u}（近3小时 {recent} {u}，"
+                     "需下降约 {pct}%），日均值才能保持在 AQI {boundary} 以内。",
+                     "{unit}: {pollutant} is close — the remaining {r} h must average at most {allow} {u} (last 3 h: "
+                     "{recent} {u}, about {pct} % lower) to keep the day within AQI {boundary}."),
+    "advice_safe": ("{unit}：{pollutant} 今日剩余 {r} 小时平均不高于 {allow} {u} 即可保持在 AQI {boundary} 以内"
+                    "（近3小时 {recent} {u}）。",
+                    "{unit}: {pollutant} stays within AQI {boundary} if the remaining {r} h average at most {allow} {u} "
+                    "(last 3 h: {recent} {u})."),
+    "advice_invalid": ("{unit}：{pollutant} 今日有效小时将不足20个，日均值无效（GB 3095 表4）。",
+                       "{unit}: {pollutant} cannot reach 20 valid hours today; no valid daily mean (GB 3095 Table 4)."),
+    "advice_unknown": ("{unit}：{pollutant} 近3小时没有有效数据，暂无法研判。",
+                       "{unit}: no valid {pollutant} data in the last 3 h; no judgement possible."),
+    "profile_short": ("{what}需要至少 {need} 天的数据，所选时段只有 {have} 天：请选择更长的时段。",
+                      "{what} needs at least {need} days of data; the period holds {have}: choose a longer period."),
+    "calendar": ("日历图（日AQI）", "Calendar (daily AQI)"),
+    "correlation": ("小时序列相关系数", "Correlation of hourly series"),
+    "lead_lag": ("超前/滞后（互相关峰值，小时）", "Lead/lag (cross-correlation peak, hours)"),
+    # primary
+    "primary_share": ("首要污染物占比", "Share as primary pollutant"),
+    "exceedance_days": ("超标天数（按污染物）", "Exceedance days by pollutant"),
+    "ties": ("并列首要污染物时次", "Hours with tied primary pollutants"),
+    # episodes
+    "episodes": ("污染过程", "Pollution episodes"),
+    "onset": ("各单元进入污染的先后", "Onset order by jurisdiction"),
+    "threshold": ("阈值 AQI", "AQI threshold"),
+    # rankings
+    "composite": ("综合指数排名", "Composite index ranking"),
+    "good_share": ("优良天数比例 %", "Share of good days %"),
+    "capture": ("数据获取率 %", "Data capture %"),
+    "invalid_stat": ("数据不足，统计结果无效", "Too few valid days: statistic not valid"),
+    # data
+    "sources": ("数据来源与时效", "Sources and freshness"),
+    "ingest_log": ("导入日志", "Ingest log"),
+    "coverage": ("数据完整性（站点×日有效小时数）", "Coverage (valid hours per station-day)"),
+    "catalogue": ("站点目录", "Station catalogue"),
+    "upload": ("上传数据", "Upload data"),
+    "downloads": ("下载规范化数据", "Download canonical data"),
+}
+
+
+def t(key: str, lang: str = "zh", **fmt) -> str:
+    """Text for ``key`` in ``lang`` (``zh``/``en``), formatted with ``fmt``; the key itself if unknown."""
+    pair = TEXT.get(key)
+    if pair is None:
+        return key
+    text = pair[0] if lang == "zh" else pair[1]
+    return text.format(**fmt) if fmt else text
+
+
+def pollutant_label(code: str, lang: str = "zh", unit: bool = False) -> str:
+    """Display name of a pollutant code (``pm25`` → PM2.5), optionally with its unit."""
+    if code == "aqi":
+        return "AQI"
+    label = POLLUTANT_LABELS.get(code, {}).get(lang, code)
+    if unit and code in UNITS:
+        return f"{label} ({UNITS[code]})"
+    return label
+
+
+def primary_label(codes: str, lang: str = "zh") -> str:
+    """``pm10;pm25`` → ``PM10、PM2.5`` (zh) / ``PM10, PM2.5`` (en); '—' when none."""
+    if not isinstance(codes, str) or not codes:
+        return "—"
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(pollutant_label(c, lang) for c in codes.split(";"))
+
+
+def category_name(level: int, lang: str = "zh") -> str:
+    """Category name of a level 1–6 ('' for 0)."""
+    if not level:
+        return ""
+    return S.CATEGORIES[int(level) - 1]["name_zh" if lang == "zh" else "name_en"]
+
+
+# --- evaluation branch (issue 15): city values by HJ 663, dust deduction, "explain this number" -------------
+TEXT.update({
+    "eval_basis": ("综合指数口径", "Composite index basis"),
+    "eval_ind_o3": ("臭氧日最大1小时", "O₃ max 1-h"),
+    "eval_annex": ("附件　城市日均值的计算依据", "Annex. How the city daily values were computed"),
+    "eval_annex_table": ("附表　各单元各日参与计算的点位", "Annex table. Stations counted per jurisdiction and day"),
+    "eval_annex_counted": ("参与点位", "Stations counted"),
+    "eval_annex_partly": ("部分指标参与", "Partly counted"),
+    "eval_annex_left_out": ("未参与及原因", "Left out, and why"),
+    "eval_ind_o3_8h": ("臭氧日最大8小时", "O₃ MDA8"),
+    "eval_basis_unverified": ("该口径未经核实，仅供参考。", "This basis is unverified; for reference only."),
+    "eval_dust": ("沙尘天气影响", "Dust"),
+    "eval_dust_include": ("不扣沙", "Dust kept"),
+    "eval_dust_exclude": ("扣沙", "Dust deducted"),
+    "eval_dust_note_exclude": (
+        "扣沙口径（总站月报惯例，依据环办监测〔2016〕120号）：PM10、PM2.5浓度和综合指数扣除沙尘天，"
+        "优良天数比例、重度及以上天数比例保留沙尘天。扣除的沙尘天：{days}",
+        "Dust deducted (the convention of CNEMC's monthly reports, under MEE document 环办监测〔2016〕120号): "
+        "PM10, PM2.5 and the composite index leave the dust days out; the good-day and heavy-day shares keep them. "
+        "Dust days deducted: {days}"),
+    "eval_dust_note_include": ("不扣沙：全部天数参与统计。", "Dust kept: every day counts."),
+    "eval_none": ("无", "none"),
+    "eval_provisional": (
+        "本页为总站实时发布数据（未经审核）。官方月度、年度评价使用审核后的数据（总站于次月上旬完成审核），"
+        "结果可能与本页不同。",
+        "These are CNEMC's real-time (provisional) data. Official monthly and annual results use audited data "
+        "(CNEMC audits in the first ten days of the next month) and may differ."),
+    "eval_method": (
+        "城市日均值 = 各评价点位（不含对照点）有效日均值的算术平均，再计算分指数（HJ 663）。"
+        "HJ 663 中该条款的原文未能查到，计算口径可在设置中更改，详见项目文档《评价口径说明》。",
+        "City daily value = the mean of the evaluation stations' valid daily values (background stations out), "
+        "then the IAQI (HJ 663). The HJ 663 clause text could not be found; the method is a setting — see the "
+        "project note on evaluation."),
+    "eval_explain": ("这个数是怎么来的？", "Explain this number"),
+    "eval_day": ("日期", "Day"),
+    "eval_explain_result": (
+        "{unit} {date}：AQI {aqi}（{category}），首要污染物：{primary}。参与计算的点位 {n} 个，未参与或部分未参与 {m} 个。",
+        "{unit} {date}: AQI {aqi} ({category}), primary pollutant: {primary}. Stations counted: {n}; left out "
+        "in whole or part: {m}."),
+    "eval_explain_none": ("该日没有可计算的城市日均值。", "No city daily value can be computed for that day."),
+    "eval_stations_title": ("各点位日均值", "Each station's daily values"),
+    "eval_city_title": ("城市均值与分指数", "City means and IAQIs"),
+    "eval_rules_title": ("规则与依据条款", "Rules and clauses"),
+    "eval_marks": ("沙尘天标记", "Dust days"),
+    "eval_marks_none": ("尚未标记沙尘天。", "No dust day marked yet."),
+    "eval_suggest": ("数据提示的可能沙尘天（仅供参考，须人工确认后标记才会扣除）",
+                     "Possible dust days suggested by the data (never deducted until someone marks them)"),
+    "eval_suggest_none": ("所选时段没有数据提示的沙尘天。", "The data suggest no dust day in the period."),
+    "eval_suggest_rule": ("提示规则：日均PM10 ≥ {pm10} µg/m³ 且 PM2.5/PM10 ≤ {ratio}；或 CAMS 模式日均沙尘浓度 ≥ {dust} µg/m³。"
+                          "该规则为本系统的筛查口径，并非官方判定标准。",
+                          "Rule: daily PM10 ≥ {pm10} µg/m³ and PM2.5/PM10 ≤ {ratio}, or a CAMS model daily dust "
+                          "concentration ≥ {dust} µg/m³ — RegionAir's screening rule, not an official criterion."),
+    "eval_all_units": ("全部行政单元", "Every jurisdiction"),
+    "eval_note": ("备注（依据）", "Note (evidence)"),
+    "eval_mark": ("标记为沙尘天", "Mark as a dust day"),
+    "eval_unmark": ("取消标记", "Unmark"),
+    "eval_marked": ("已保存并记入审计日志。", "Saved and written to the audit log."),
+    "eval_reason_background": ("对照点，不参与城市均值", "background station, never in the city mean"),
+    "eval_reason_no_data": ("当日无数据", "no data that day"),
+    "eval_reason_lt_20_hours": ("{p}：有效小时数不足20", "{p}: fewer than 20 valid hours"),
+    "eval_reason_mda8_lt_14": ("{p}：有效8小时均值不足14个", "{p}: fewer than 14 valid 8-h means"),
+    "eval_rule_evaluation_stations": ("参与计算的点位：城市纳入国家网的全部评价点位，对照点除外",
+                                      "Stations: all of the city's evaluation stations in the national network; background stations out"),
+    "eval_rule_station_daily": ("点位日均值：自然日内有效小时数不少于20", "Station daily mean: at least 20 valid hours in the natural day"),
+    "eval_rule_mda8": ("臭氧日最大8小时平均：有效8小时均值不少于14个（超标时不受此限）",
+                       "O3 daily max 8-h mean: at least 14 valid 8-h means (fewer allowed when above the limit)"),
+    "eval_rule_o3_1h_max": ("臭氧日最大1小时：本系统采用不少于20个有效小时（标准未规定）",
+                            "O3 daily max 1-h: RegionAir requires 20 valid hours (no rule stated)"),
+    "eval_rule_city_daily": ("城市日均值：各点位有效日均值的算术平均，逐项计算", "City daily value: mean of the stations' valid daily values, per pollutant"),
+    "eval_rule_min_stations": ("城市日均值所需的最少有效点位数：未查到规定，本系统取1",
+                               "Fewest valid stations for a city day: no rule found; RegionAir uses 1"),
+    "eval_rule_iaqi_area": ("先算城市浓度均值，再算分指数和AQI（不对点位AQI取平均）",
+                            "City concentrations first, then their IAQI and AQI (never a mean of station AQIs)"),
+    "eval_clause_evaluation_stations": ("《城市环境空气质量排名技术规定》（环办〔2014〕64号）三（一）；HJ 664-2013 对照点",
+                                        "Ranking rules (环办〔2014〕64号) III(1); HJ 664-2013 background stations"),
+    "eval_clause_station_daily": ("GB 3095-2012 / GB 3095-2026 表4", "GB 3095-2012 / GB 3095-2026 Table 4"),
+    "eval_clause_mda8": ("HJ 663-2013 / HJ 663-2026 第6.1.2条", "HJ 663-2013 / HJ 663-2026 clause 6.1.2"),
+    "eval_clause_o3_1h_max": ("HJ 633-2012 第5.1.2条（指标）；有效性：未规定", "HJ 633-2012 clause 5.1.2 (indicator); validity: not stated"),
+    "eval_clause_city_daily": ("HJ 663（条款原文未查到）；HJ 633-2026 第4.2.1条", "HJ 663 (clause text not found); HJ 633-2026 clause 4.2.1"),
+    "eval_clause_min_stations": ("未查到", "not found"),
+    "eval_clause_iaqi_area": ("HJ 633-2012 第5.1.2条；HJ 633-2026 第4.2.1—4.2.2、4.2.6条",
+                              "HJ 633-2012 clause 5.1.2; HJ 633-2026 clauses 4.2.1–4.2.2, 4.2.6"),
+})
+#: Table headers of the evaluation tables (rankings page, explain expander).
+EVAL_COLUMNS: dict[str, tuple[str, str]] = {
+    "composite_rank": ("排名", "Rank"), "unit": ("行政单元", "Jurisdiction"),
+    "composite_index": ("综合指数", "Composite index"), "good_day_share": ("优良天数比例 %", "Good days %"),
+    "heavy_day_share": ("重度及以上天数比例 %", "Heavy-pollution days %"),
+    "pm25": ("PM2.5 均值 µg/m³", "PM2.5 mean µg/m³"), "pm10": ("PM10 均值 µg/m³", "PM10 mean µg/m³"),
+    "so2": ("二氧化硫均值 µg/m³", "SO₂ mean µg/m³"), "no2": ("二氧化氮均值 µg/m³", "NO₂ mean µg/m³"),
+    "co_p95": ("一氧化碳第95百分位 mg/m³", "CO p95 mg/m³"), "o3_8h_p90": ("臭氧8小时第90百分位 µg/m³", "O₃ MDA8 p90 µg/m³"),
+    "days": ("天数", "Days"), "valid_days": ("有效天数", "Valid days"), "n_dust_days": ("扣除沙尘天数", "Dust days deducted"),
+    "valid_statistic": ("统计有效", "Valid"), "composite_index_change_pct": ("综合指数同比 %", "Composite vs last year %"),
+    "good_day_share_change": ("优良比例同比（百分点）", "Good days vs last year (pp)"),
+    "station": ("站点编码", "Station code"), "name": ("站点名称", "Station name"), "status": ("参与情况", "Counted"),
+    "reasons": ("未参与原因", "Why left out"), "indicator": ("指标", "Indicator"), "value": ("城市均值", "City mean"),
+    "n_stations": ("参与点位数", "Stations counted"), "iaqi": ("分指数", "IAQI"), "primary": ("首要污染物", "Primary"),
+    "rule": ("规则", "Rule"), "clause": ("依据条款", "Clause"), "found": ("已查到原文", "Text found"),
+    "jurisdiction": ("行政单元", "Jurisdiction"), "date": ("日期", "Date"), "who": ("标记人", "Marked by"),
+    "note": ("备注", "Note"), "ratio": ("PM2.5/PM10", "PM2.5/PM10"), "model_dust": ("模式沙尘 µg/m³", "Model dust µg/m³"),
+    "basis": ("提示依据", "Suggested by"),
+}
+VALUES.update({
+    "counted": ("参与", "Counted"), "partly": ("部分参与", "Partly"), "left_out": ("未参与", "Left out"),
+    "pm": ("颗粒物浓度", "Particulate levels"), "model": ("CAMS 模式", "CAMS model"),
+    "pm+model": ("颗粒物浓度与 CAMS 模式", "Particulate levels and CAMS model"),
+})
