@@ -1,40 +1,127 @@
-"""排名与达标 Rankings & compliance: composite index, good-day share, PM2.5, percentiles, capture."""
+"""排名与达标 Rankings & compliance: composite index, good-day share, PM2.5, percentiles, capture — city values by
+HJ 663 (regionair.analysis.evaluation), 扣沙/不扣沙, and "explain this number"."""
 
 import pandas as pd
 import streamlit as st
 
 from regionair import ui
-from regionair.analysis.ranking import ranking
+from regionair.analysis import dust as dust_days
+from regionair.analysis import evaluation as ev
 from regionair.core import standards
-from regionair.core.i18n import t
+from regionair.core.i18n import EVAL_COLUMNS, category_name, fmt_value, join_names, primary_label, t
 from regionair.render import charts
+from regionair.ui import auth
 
 f = ui.page("page_rankings")
 lang = f.lang
 names = f.unit_names()
-basis = st.selectbox(t("composite_basis", lang), list(standards.COMPOSITE_BASES), key="basis",
+c1, c2 = st.columns(2)
+basis = c1.selectbox(t("eval_basis", lang), list(standards.COMPOSITE_BASES), key="basis",
                      format_func=lambda b: standards.COMPOSITE_BASES[b][f"label_{lang}"])
+dust = c2.radio(t("eval_dust", lang), ["include", "exclude"], key="dust", horizontal=True,
+                format_func=lambda d: t(f"eval_dust_{d}", lang))
 hourly, units = ui.period_data(f)
-daily = ui.data.unit_daily(f.start, f.end, f.edition)
-daily = daily[daily["station"].isin(f.units)]
-previous = ui.data.unit_daily(f.start - pd.DateOffset(years=1), f.end - pd.DateOffset(years=1), f.edition)
-previous = previous if len(previous) else None
-rank = ranking(daily, basis=basis, previous=previous)
-rank = rank.assign(unit=rank["station"].map(names)) if "station" in rank else rank
-st.caption(standards.COMPOSITE_BASES[basis][f"label_{lang}"])
-if "valid_statistic" in rank and (~rank["valid_statistic"].astype(bool)).any():
+d0, d1 = ui.data.natural_days(f.start, f.end)
+daily = ui.data.unit_daily(f.start, f.end, f.edition).rename(columns={"station": "jurisdiction"})
+daily = daily[daily["jurisdiction"].isin(f.units)]
+prev = ui.data.unit_daily(f.start - pd.DateOffset(years=1), f.end - pd.DateOffset(years=1), f.edition)
+prev = prev.rename(columns={"station": "jurisdiction"})
+marked = dust_days.expand(ui.data.dust_marks(), f.units)
+if daily.empty or daily["aqi"].notna().sum() == 0:
+    ui.no_data(f)
+    st.stop()
+values = ev.period_values(daily, d0, d1, dust=dust, dust_days=marked, basis=basis)
+previous = None
+if len(prev) and prev["aqi"].notna().any():
+    p0, p1 = (pd.Timestamp(d0) - pd.DateOffset(years=1)).date(), (pd.Timestamp(d1) - pd.DateOffset(years=1)).date()
+    previous = ev.period_values(prev, p0, p1, dust=dust, dust_days=dust_days.expand(ui.data.dust_marks()),
+                                basis=basis)
+rank = ev.rank_table(ev.compare(values, previous)).assign(unit=lambda r: r["jurisdiction"].map(names))
+
+b = standards.COMPOSITE_BASES[basis]
+st.caption(b[f"label_{lang}"] + ("" if b["verified"] else " · " + t("eval_basis_unverified", lang)))
+deducted = sorted({x for s in rank["dust_days_deducted"] for x in s.split(";") if x})
+st.caption(t("eval_dust_note_exclude", lang, days=join_names(deducted, lang) if deducted else t("eval_none", lang))
+           if dust == "exclude" else t("eval_dust_note_include", lang))
+st.caption(t("eval_method", lang))
+st.info(t("eval_provisional", lang), icon=":material/info:")
+if (~rank["valid_statistic"].astype(bool)).any():
     st.warning(t("invalid_stat", lang))
 fig = charts.bars(rank, x="unit", y="composite_index", title=t("composite", lang), y_title=t("composite", lang),
                   presentation=f.presentation)
-ui.chart(fig, rank, f"composite_{basis}", f)
-ui.table(rank, {
-    "composite_rank": ("排名", "Rank"), "unit": ("行政单元", "Jurisdiction"), "composite_index": ("综合指数", "Composite index"),
-    "good_share": ("优良天数比例 %", "Good days %"), "pm25_mean": ("PM2.5 均值 µg/m³", "PM2.5 mean µg/m³"),
-    "pm25_p95": ("PM2.5 第95百分位 µg/m³", "PM2.5 p95 µg/m³"), "pm10_mean": ("PM10 均值 µg/m³", "PM10 mean µg/m³"),
-    "o3_8h_p90": ("O3-8h 第90百分位 µg/m³", "O3 MDA8 p90 µg/m³"), "co_p95": ("CO 第95百分位 mg/m³", "CO p95 mg/m³"),
-    "exceedance_days": ("超标天数", "Exceedance days"), "heavy_days": ("重度及以上天数", "Heavy days"),
-    "n_valid_days": ("有效天数", "Valid days"), "capture": ("数据获取率 %", "Capture %"),
-    "valid_statistic": ("统计有效", "Valid"), "validity_reason": ("说明", "Note"),
-    "composite_index_change_pct": ("综合指数同比 %", "Composite vs last year %"),
-    "good_share_change": ("优良比例同比（百分点）", "Good days vs last year (pp)"),
-}, lang)
+ui.chart(fig, rank, f"composite_{basis}_{dust}", f)
+ui.table(rank, {c: EVAL_COLUMNS[c] for c in (
+    "composite_rank", "unit", "composite_index", "good_day_share", "heavy_day_share", "pm25", "pm10", "so2", "no2",
+    "co_p95", "o3_8h_p90", "days", "valid_days", "n_dust_days", "valid_statistic", "composite_index_change_pct",
+    "good_day_share_change")}, lang)
+
+# ---- explain this number: the derivation of one city daily value
+with st.expander(t("eval_explain", lang), icon=":material/calculate:"):
+    e1, e2 = st.columns(2)
+    with_days = daily.dropna(subset=["aqi"])
+    unit = e1.selectbox(t("jurisdiction", lang), list(rank["jurisdiction"]), key="explain_unit",
+                        format_func=lambda u: names.get(u, u))
+    days = sorted(with_days.loc[with_days["jurisdiction"] == unit, "date"], reverse=True)
+    day = e2.selectbox(t("eval_day", lang), days, key="explain_day", format_func=lambda d: f"{d:%Y-%m-%d}") if days else None
+    x = ev.explain(unit, day, ui.data.station_days(day, day), edition=f.edition) if day is not None else None
+    if x is None or pd.isna(x.result["aqi"]):
+        st.caption(t("eval_explain_none", lang))
+    else:
+        n = int((x.stations["status"] == "counted").sum())
+        st.markdown(t("eval_explain_result", lang, unit=names.get(unit, unit), date=f"{day:%Y-%m-%d}",
+                      aqi=fmt_value(x.result["aqi"], "aqi"), category=category_name(x.result["level"], lang),
+                      primary=primary_label(x.result["primary_pollutants"], lang), n=n, m=len(x.stations) - n))
+        st.markdown(f"**{t('eval_stations_title', lang)}**")
+        stations = x.stations.assign(name=x.stations[f"name_{lang}"],
+                                     reasons=x.stations["reasons"].map(lambda r: ev.reason_text(r, lang)))
+        ui.table(stations, {"station": EVAL_COLUMNS["station"], "name": EVAL_COLUMNS["name"],
+                            "status": EVAL_COLUMNS["status"], "reasons": EVAL_COLUMNS["reasons"],
+                            **{p: (ev.indicator_label(p, "zh"), ev.indicator_label(p, "en")) for p in ev.INDICATORS}},
+                 lang)
+        st.markdown(f"**{t('eval_city_title', lang)}**")
+        city = x.city[x.city["scored"]].assign(indicator=lambda c: c["indicator"].map(lambda p: ev.indicator_label(p, lang)))
+        ui.table(city, {c: EVAL_COLUMNS[c] for c in ("indicator", "value", "n_stations", "iaqi", "primary")}, lang)
+        st.markdown(f"**{t('eval_rules_title', lang)}**")
+        rules = x.clauses().assign(rule=lambda r: r["rule"].map(lambda k: t(f"eval_rule_{k}", lang)),
+                                   clause=lambda r: [t(f"eval_clause_{k}", lang) for k in x.rules])
+        ui.table(rules, {c: EVAL_COLUMNS[c] for c in ("rule", "clause", "found")}, lang)
+        # the derivation goes into the page's export bundle too (data only)
+        tag = f"explain_{unit}_{day:%Y%m%d}"
+        ui.export.register(None, x.stations, f"{tag}_stations", t("eval_stations_title", lang))
+        ui.export.register(None, x.city, f"{tag}_city", t("eval_city_title", lang))
+        ui.export.register(None, x.clauses(), f"{tag}_rules", t("eval_rules_title", lang))
+
+# ---- dust days: marks (analysts and admins; audited) and suggestions from the data (never applied by themselves)
+with st.expander(t("eval_marks", lang), icon=":material/air:"):
+    current = ui.data.dust_marks()
+    if current.empty:
+        st.caption(t("eval_marks_none", lang))
+    else:
+        ui.table(current.assign(jurisdiction=current["jurisdiction"].map(lambda u: names.get(u, t("eval_all_units", lang)))),
+                 {c: EVAL_COLUMNS[c] for c in ("jurisdiction", "date", "who", "note")}, lang)
+    st.markdown(f"**{t('eval_suggest', lang)}**")
+    st.caption(t("eval_suggest_rule", lang, pm10=int(dust_days.PM10_MIN), ratio=dust_days.RATIO_MAX,
+                 dust=int(dust_days.MODEL_DUST_MIN)))
+    sug = dust_days.suggest(daily, model_aq=ui.data.model_dust(d0, d1))
+    if sug.empty:
+        st.caption(t("eval_suggest_none", lang))
+    else:
+        ui.table(sug.assign(jurisdiction=sug["jurisdiction"].map(names)),
+                 {c: EVAL_COLUMNS[c] for c in ("jurisdiction", "date", "pm10", "pm25", "ratio", "model_dust", "basis")}
+                 | {"pm10": ("PM10 µg/m³", "PM10 µg/m³"), "pm25": ("PM2.5 µg/m³", "PM2.5 µg/m³")}, lang)
+    if auth.require_role("analyst", stop=False):
+        with st.form("dust_mark"):
+            m1, m2 = st.columns(2)
+            target = m1.selectbox(t("jurisdiction", lang), [dust_days.ALL, *f.units],
+                                  format_func=lambda u: t("eval_all_units", lang) if u == dust_days.ALL else names.get(u, u))
+            when = m2.date_input(t("eval_day", lang), value=d1, min_value=d0, max_value=d1)
+            note = st.text_input(t("eval_note", lang))
+            b1, b2 = st.columns(2)
+            mark = b1.form_submit_button(t("eval_mark", lang), type="primary")
+            unmark = b2.form_submit_button(t("eval_unmark", lang))
+        if mark or unmark:
+            user = auth.current_user()
+            dust_days.set_mark(ui.data.get_store(), target, when, marked=bool(mark), who=user.name if user else "unknown",
+                               note=note)
+            st.success(t("eval_marked", lang))
+            st.rerun()

@@ -256,7 +256,7 @@ def _audit(args, action: str, detail: str) -> None:
     root = resolve_store_path(getattr(args, "store", None))
     if not (root / MANIFEST).exists():
         return
-    from regionair.accounts import audit
+    from regionair.store import audit
 
     audit.record(Store(root), who=f"cli:{getpass.getuser()}", action=action, detail=detail)
 

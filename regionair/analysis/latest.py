@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from regionair.analysis._common import check_choice, check_columns, hours_between, unit_catalogue
+from regionair.analysis.evaluation import jurisdiction_hourly, running_daily
 from regionair.core import aqi, region
 from regionair.core.averaging import moving_means
 from regionair.core.nomenclature import POLLUTANTS, beijing_time
@@ -51,8 +52,7 @@ def unit_hourly(hourly: pd.DataFrame, level: str = "jurisdiction", edition: str 
     """
     check_choice("level", level, LEVELS)
     check_columns(hourly, ("station", "time", *POLLUTANTS), "hourly")
-    units = region.aggregate(hourly, level=level, jurisdictions=jurisdictions, pollutants=list(POLLUTANTS))
-    return aqi.hourly_aqi(units, edition=edition)
+    return jurisdiction_hourly(hourly, level=level, jurisdictions=jurisdictions, edition=edition)
 
 
 def _at(hourly: pd.DataFrame, at) -> pd.Timestamp:
@@ -181,28 +181,6 @@ def worst_stations(hourly: pd.DataFrame, at=None, n: int = 5, include_background
     return out
 
 
-def _running_day(units: pd.DataFrame, at: pd.Timestamp, edition: str) -> pd.DataFrame:
-    """Daily AQI for the natural day of ``at`` from the unit hours D 01:00 … ``at`` (no 20-h rule)."""
-    day = aqi.natural_day(at)
-    start = pd.Timestamp(day, tz=at.tz) + _HOUR
-    win = units.loc[(units["time"] >= start) & (units["time"] <= at)]
-    if win.empty:
-        return pd.DataFrame(columns=["station", "day_hours"])
-    g = win.groupby("station", sort=False)
-    daily = g[["pm25", "pm10", "so2", "no2", "co"]].mean()
-    daily["o3"] = g["o3"].max()  # O3 daily max 1-h (scored only under 2012)
-    mm = moving_means(win)  # 8-h windows stamped 08:00 … at lie inside the day
-    o38 = mm["o3_8h"].where(win["time"] >= start + 7 * _HOUR)
-    daily["o3_8h"] = o38.groupby(win["station"]).max()
-    daily["day_hours"] = g["time"].nunique()
-    daily = daily.reset_index()
-    daily["date"] = day
-    res = aqi.daily_aqi(daily, edition=edition)
-    keep = {"aqi": "day_aqi", "category": "day_category", "level": "day_level",
-            "primary_pollutants": "day_primary_pollutants", "edition": "day_edition", "date": "day_date"}
-    return res[["station", "day_hours", *keep]].rename(columns=keep)
-
-
 def unit_kpis(hourly: pd.DataFrame, at=None, level: str = "jurisdiction", edition: str = "auto",
               jurisdictions=None) -> pd.DataFrame:
     """Headline figures per area unit: latest hourly AQI, change, running daily AQI for today.
@@ -232,13 +210,12 @@ def unit_kpis(hourly: pd.DataFrame, at=None, level: str = "jurisdiction", editio
 
     Notes
     -----
-    The running daily AQI uses the unit's hourly area means stamped D 01:00 … ``at`` (D = natural day
-    of ``at``, HJ 633-2026 自然日): daily means of PM2.5, PM10, SO2, NO2, CO from the available hours
-    **without** the 20-hour validity rule of GB 3095 Table 4, the O3 max 8-h mean over the 8-h moving
-    means stamped D 08:00 … ``at`` (each ≥ 6 h valid) and, under 2012, the O3 max 1-h; then IAQIs with
-    the daily breakpoints via :func:`regionair.core.aqi.daily_aqi` (HJ 633 §5.1.2 / §4.2.2). It is
-    therefore provisional until the day is complete and validated. At ``at`` = D+1 00:00 with
-    complete data it equals the daily AQI of the unit.
+    The running daily AQI is :func:`regionair.analysis.evaluation.running_daily`: each evaluation
+    station's running daily values from its hours D 01:00 … ``at`` (D = natural day of ``at``), counted
+    while the station can still make a valid day (hours so far ≥ 20 − hours left; MDA8 windows likewise),
+    then the mean over the stations per indicator and the daily AQI (HJ 633 §5.1.2 / §4.2.2). It is
+    provisional until the day is complete and validated; at ``at`` = D+1 00:00 it equals the unit's daily
+    value (HJ 663 city mean of the stations' valid daily values).
     """
     check_choice("level", level, LEVELS)
     check_columns(hourly, ("station", "time", *POLLUTANTS), "hourly")
@@ -254,7 +231,11 @@ def unit_kpis(hourly: pd.DataFrame, at=None, level: str = "jurisdiction", editio
     cols = ["station", "time", "hours_since", "n_stations", *POLLUTANTS, "aqi", "aqi_previous", "aqi_change",
             "category", "level", "primary_pollutants", "edition"]
     now = now[cols]
-    day = _running_day(units, at, edition)
+    # the running daily value by the same rule as the day's value (analysis.evaluation.running_daily)
+    day = running_daily(f, at, level=level, jurisdictions=jurisdictions, edition=edition)
+    keep = {"jurisdiction": "station", "aqi": "day_aqi", "category": "day_category", "level": "day_level",
+            "primary_pollutants": "day_primary_pollutants", "edition": "day_edition"}
+    day = day[[*keep, "day_hours"]].rename(columns=keep)
 
     cat = unit_catalogue()
     if level == "jurisdiction":

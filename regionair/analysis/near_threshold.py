@@ -340,6 +340,19 @@ def driver_stations(hourly: pd.DataFrame, at=None, *, catalogue: pd.DataFrame | 
 # ------------------------------------------------------------------------------------------------
 
 
+def _city_running(hourly: pd.DataFrame, at: pd.Timestamp) -> pd.DataFrame:
+    """The jurisdictions' running daily values by the HJ 663 rule (:func:`regionair.analysis.evaluation.running_daily`),
+    indexed by jurisdiction id — what the overview and the day's final value use."""
+    from regionair.analysis.evaluation import running_daily
+
+    if not {"station", "time", *POLLUTANTS} <= set(hourly.columns) or hourly.empty:
+        return pd.DataFrame()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = running_daily(hourly, at)
+    return r.set_index("jurisdiction")
+
+
 def _day_window(at: pd.Timestamp):
     day = natural_day(at)
     start = pd.Timestamp(day).tz_localize(TZ)  # D 00:00; the day's stamps are D 01:00 … D+1 00:00
@@ -377,6 +390,11 @@ def daily_budget(hourly: pd.DataFrame, at=None, *, boundaries=BUDGET_BOUNDARIES,
     or below the effective limit L when the remaining hours average at most
 
     ``allowance = (n·L − k·m) / r``.
+
+    For jurisdictions ``mean_so_far`` is the HJ 663 running city value
+    (:func:`regionair.analysis.evaluation.running_daily`: the mean of the stations' running means), so a
+    closed day's status agrees with the day's official value; the allowance then assumes every station
+    reports every remaining hour.
 
     Status: ``"already exceeded"`` — allowance < 0 (or = 0 with an exclusive limit), or, for a closed
     day (r = 0), the final mean is above L; ``"tight"`` — allowance < recent level; ``"safe"`` —
@@ -417,6 +435,17 @@ def daily_budget(hourly: pd.DataFrame, at=None, *, boundaries=BUDGET_BOUNDARIES,
             rows.append(df)
     out = pd.concat(rows, ignore_index=True)
     out["jurisdiction"] = [jur.get((s, i), "") for s, i in zip(out["scope"], out["id"], strict=True)]
+    # jurisdictions: the mean so far is the HJ 663 city value (mean of the stations' running means, each
+    # station counted while it can still make a valid day), the same number as the overview's running AQI
+    city = _city_running(hourly, at) if "jurisdiction" in scopes else pd.DataFrame()
+    if len(city):
+        jm = out["scope"].eq("jurisdiction").to_numpy()
+        for p in BUDGET_POLLUTANTS:
+            sel = jm & out["pollutant"].eq(p).to_numpy()
+            if sel.any():
+                v = out.loc[sel, "id"].map(city[p]).to_numpy(dtype="float64", na_value=np.nan)
+                out.loc[sel, "mean_so_far"] = v
+                out.loc[sel, "iaqi_so_far"] = iaqi(p, v, averaging="24h", edition=edition)
     out["time"], out["date"], out["edition"] = at, day, edition
     out["unit"] = out["pollutant"].map(lambda q: "mg/m³" if q == "co" else "µg/m³")
     out["hours_elapsed"], out["hours_remaining"] = elapsed, r
@@ -537,7 +566,10 @@ def running_daily_aqi(hourly: pd.DataFrame, at=None, *, scopes=SCOPES, units: pd
     Notes
     -----
     The scoring is :func:`regionair.core.aqi.daily_aqi` on the partial-day indicators, without the ≥ 20 h and
-    ≥ 14 windows validity rules — an estimate, labelled provisional.
+    ≥ 14 windows validity rules — an estimate, labelled provisional. Jurisdiction rows take their indicators
+    from :func:`regionair.analysis.evaluation.running_daily` (each station's running values first, counted
+    while it can still reach a valid day; then their mean), so they equal the overview's running value and,
+    at D+1 00:00, the day's HJ 663 value.
     """
     at = resolve_at(hourly, at)
     day, start, elapsed = _day_window(at)
@@ -564,6 +596,11 @@ def running_daily_aqi(hourly: pd.DataFrame, at=None, *, scopes=SCOPES, units: pd
     d = d.reset_index()
     d["station"] = d["id"]
     d["date"] = day
+    city = _city_running(hourly, at) if "jurisdiction" in scopes else pd.DataFrame()
+    if len(city):  # jurisdictions: the HJ 663 running value (analysis.evaluation.running_daily)
+        jm = d["scope"].eq("jurisdiction").to_numpy()
+        for p in ("pm25", "pm10", "so2", "no2", "co", "o3", "o3_8h"):
+            d.loc[jm, p] = d.loc[jm, "id"].map(city[p]).to_numpy(dtype="float64", na_value=np.nan)
     scored = daily_aqi(d, edition="auto").drop(columns=["station"])
     jur = u.drop_duplicates(["scope", "id"]).set_index(["scope", "id"])["jurisdiction"]
     scored["jurisdiction"] = [jur.get((s, i), "") for s, i in zip(scored["scope"], scored["id"], strict=True)]

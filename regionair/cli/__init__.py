@@ -3,7 +3,8 @@
 Commands
 --------
 ``aqi``      hourly AQI of CNEMC archive files → CSV
-``daily``    daily AQI of CNEMC archive files → CSV
+``daily``    daily AQI of CNEMC archive files → CSV (per station, or ``--by jurisdiction``: HJ 663 city values)
+``evaluate`` period values per jurisdiction from the store (regionair.cli.evaluate)
 ``ingest``   load a source into the store (backfill, resumable)
 ``export``   canonical hourly data out of the store (csv, xlsx, parquet)
 ``status``   coverage and freshness per source and station
@@ -28,7 +29,8 @@ from regionair.errors import InputError, RegionairError
 from regionair.render.exports import write_table
 
 #: Modules that add sub-commands (each defines ``add_commands(subparsers)``).
-COMMAND_MODULES = ("regionair.pipeline.ingest", "regionair.cli.warning_commands", "regionair.render.report", "regionair.accounts.auth")
+COMMAND_MODULES = ("regionair.pipeline.ingest", "regionair.cli.warning_commands", "regionair.render.report", "regionair.accounts.auth",
+                   "regionair.cli.evaluate")
 
 
 def _fmt_int(s: pd.Series) -> pd.Series:
@@ -93,6 +95,14 @@ def cmd_aqi(args) -> int:
 
 
 def cmd_daily(args) -> int:
+    if args.by == "jurisdiction":
+        from regionair.cli.evaluate import jurisdiction_daily_table
+        from regionair.sources.cnemc_archive import read_archive
+
+        table = jurisdiction_daily_table(read_archive(args.files), edition=args.edition)
+        write_table(table, args.out, "csv")
+        print(f"{len(table)} jurisdiction-days → {args.out}", file=sys.stderr)
+        return 0
     table = daily_table(args.files, edition=args.edition)
     write_table(table, args.out, "csv")
     print(f"{len(table)} station-days → {args.out}", file=sys.stderr)
@@ -113,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("daily", help="daily AQI of CNEMC archive files → CSV")
     d.add_argument("files", nargs="+")
     d.add_argument("--edition", default="auto", choices=["auto", "2012", "2026"])
+    d.add_argument("--by", default="station", choices=["station", "jurisdiction"],
+                   help="station (default) or jurisdiction: mean of the stations' valid daily values (HJ 663)")
     d.add_argument("--out", required=True)
     d.set_defaults(func=cmd_daily)
 

@@ -15,7 +15,8 @@ only draw those blocks:
 * :func:`to_pdf` — that HTML printed by headless Chromium, which embeds the Noto CJK fonts.
 
 Statistics follow :mod:`regionair.analysis.ranking` (HJ 663 period statistics, composite index,
-GB 3095 validity) on jurisdiction area means (:func:`regionair.core.region.aggregate`).
+GB 3095 validity) on the jurisdictions' daily values by HJ 663 (each station's valid daily values first,
+:mod:`regionair.analysis.evaluation`); hourly tables use the hourly area means.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import pandas as pd
 
 from regionair.analysis._common import unit_catalogue
 from regionair.analysis.episodes import EPISODE_RULE, detect_episodes
+from regionair.analysis.evaluation import derivation_table, jurisdiction_daily, reason_text, station_daily
 from regionair.analysis.latest import unit_hourly
 from regionair.analysis.primary import primary_shares
 from regionair.analysis.ranking import ranking
@@ -45,6 +47,7 @@ from regionair.core import aqi, region
 from regionair.core import standards as S
 from regionair.core.files import atomic_write
 from regionair.core.i18n import category_name, pollutant_label, primary_label
+from regionair.core.i18n import t as i18n_t
 from regionair.core.nomenclature import POLLUTANTS, TZ
 from regionair.errors import InputError, RegionairError
 from regionair.render import charts
@@ -221,6 +224,7 @@ class Briefing:
     actions: pd.DataFrame | None = None
     minutes: dict | None = None
     meta: dict = field(default_factory=dict)
+    derivation: pd.DataFrame | None = None  # per unit and day: stations counted / left out (annex)
     _images: dict = field(default_factory=dict, repr=False)
 
     def image(self, name: str, fmt: str = "png") -> bytes:
@@ -259,8 +263,13 @@ def _period(start, end) -> tuple[dt.date, dt.date, pd.Timestamp, pd.Timestamp]:
     return d0, d1, t0, t1
 
 
-def _daily(frame: pd.DataFrame, edition: str) -> pd.DataFrame:
-    return aqi.daily_aqi(frame[_P], edition=edition) if len(frame) else pd.DataFrame(columns=["station", "date", "aqi"])
+def _daily(hourly: pd.DataFrame, level: str, edition: str) -> pd.DataFrame:
+    """Area daily values by HJ 663 (each station's valid daily values first; analysis.evaluation) —
+    the numbers every page and command shows; ``station`` = the unit id."""
+    if hourly.empty:
+        return pd.DataFrame(columns=["station", "date", "aqi"])
+    d = jurisdiction_daily(hourly[_P], level=level, edition=edition)
+    return d.rename(columns={"jurisdiction": "station"})
 
 
 def _rank(daily: pd.DataFrame, d0, d1, prev: pd.DataFrame | None) -> pd.DataFrame:
@@ -314,16 +323,14 @@ def build_briefing(hourly: pd.DataFrame, start, end, *, jurisdictions=None, lang
                          "ingest data for the period first (python -m regionair ingest …)", column="start")
 
     ju = unit_hourly(h, level="jurisdiction", edition=edition)
-    sides = unit_hourly(h, level="side", edition=edition)
     reg = unit_hourly(h, level="region", edition=edition)
-    dj, ds, dr = _daily(ju, edition), _daily(sides, edition), _daily(reg, edition)
+    dj, ds, dr = _daily(h, "jurisdiction", edition), _daily(h, "side", edition), _daily(h, "region", edition)
 
     prev_j = prev_a = None
     if previous_hourly is not None and len(previous_hourly):
-        pj = unit_hourly(previous_hourly, level="jurisdiction", edition=edition)
-        pa = pd.concat([unit_hourly(previous_hourly, level="region", edition=edition),
-                        unit_hourly(previous_hourly, level="side", edition=edition)])
-        prev_j, prev_a = _daily(pj, edition), _daily(pa, edition)
+        prev_j = _daily(previous_hourly, "jurisdiction", edition)
+        prev_a = pd.concat([_daily(previous_hourly, "region", edition), _daily(previous_hourly, "side", edition)],
+                           ignore_index=True)
 
     rank_j = _rank(dj, d0, d1, prev_j)
     rank_a = _rank(pd.concat([dr, ds], ignore_index=True), d0, d1, prev_a)
@@ -364,6 +371,9 @@ def build_briefing(hourly: pd.DataFrame, start, end, *, jurisdictions=None, lang
                  summary=summary, sides=side_tbl, episodes=episodes, onsets=onsets, primary=prim, primary_unit=p_unit,
                  near=near, events=events, completeness=completeness, caveats=[], figures=[],
                  actions=actions, minutes=minutes, meta=dict(meta or {}))
+    b.derivation = derivation_table(station_daily(h[_P]), with_data, d0, d1).merge(
+        dj.rename(columns={"station": "jurisdiction"})[["jurisdiction", "date", "aqi"]], on=["jurisdiction", "date"],
+        how="left")
     b.figures = _figures(b, h, ju_sel, dj[dj["station"].isin(with_data)], measures, edition)
     b.caveats = _caveats(b, previous_available=prev_j is not None and "prev_composite_index" in rank_j)
     b.paragraphs = _paragraphs(b)
@@ -451,7 +461,7 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
     last = dj["date"].max() if len(dj) else b.end
     units_tbl = dj[dj["date"] == last][["station", "aqi"]].rename(columns={"station": "id"})
     units_tbl["name"] = units_tbl["id"].map(names)
-    st_daily = _daily(h, edition)
+    st_daily = aqi.daily_aqi(h[_P], edition=edition)  # each station's own daily AQI
     st_daily = st_daily[st_daily["date"] == last]
     cat = region.stations().rename(columns={"code": "station"})
     st_tbl = st_daily.merge(cat[["station", "name_zh", "name_en", "jurisdiction", "longitude", "latitude"]],
@@ -721,6 +731,26 @@ def tables(b: Briefing) -> dict[str, Table]:
             for r in c.itertuples()]
     out["t8"] = Table("t8", _t("t8", lang), [_t("unit", lang), _t("stations", lang), _t("capture", lang),
                                              _t("days", lang), _t("valid_stat", lang)], rows, data=c)
+    if b.derivation is not None and len(b.derivation):
+        st_names = region.stations().set_index("code")["name_zh" if lang == "zh" else "name_en"].to_dict()
+
+        def who(text: str) -> str:
+            if not text:
+                return "—"
+            parts = []
+            for item in text.split("|"):
+                code, _, why = item.partition("=")
+                parts.append(f"{code} {st_names.get(code, '')}（{reason_text(why, lang)}）" if lang == "zh" else
+                             f"{code} {st_names.get(code, '')} ({reason_text(why, lang)})")
+            return _sep(lang).join(parts)
+
+        rows = [[n.get(r.jurisdiction, r.jurisdiction), fmt_day(r.date, lang), fmt_num(r.aqi),
+                 f"{len([c for c in r.counted.split(';') if c])}/{r.n_stations}", who(r.partly), who(r.left_out)]
+                for r in b.derivation.itertuples()]
+        out["t10"] = Table("t10", i18n_t("eval_annex_table", lang),
+                           [_t("unit", lang), i18n_t("eval_day", lang), "AQI", i18n_t("eval_annex_counted", lang),
+                            i18n_t("eval_annex_partly", lang), i18n_t("eval_annex_left_out", lang)], rows,
+                           data=b.derivation)
     if b.actions is not None and len(b.actions):
         from regionair.meeting import STATUSES
 
@@ -772,6 +802,8 @@ def blocks(b: Briefing) -> list[tuple]:
                         f"{_t('items', lang)}: {sep.join(m['items'])}"))
         if "t9" in tb:
             out.append(("table", tb["t9"]))
+    if "t10" in tb:
+        out += [("h1", i18n_t("eval_annex", lang)), ("p", i18n_t("eval_method", lang)), ("table", tb["t10"])]
     out.append(("date", f"{b.issuer}\n{fmt_day(b.issue_date, lang)}"))
     return out
 

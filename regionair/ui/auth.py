@@ -19,8 +19,8 @@ import os
 
 import streamlit as st
 
-from regionair.accounts import audit
 from regionair.accounts.auth import ROLES, AccountFile, User, has_role
+from regionair.store import audit
 from regionair.ui import table
 
 _TEXT = {

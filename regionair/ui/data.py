@@ -141,13 +141,34 @@ def _unit_results(version: tuple, start, end, edition: str, level: str) -> pd.Da
     return hourly_aqi(means, edition=edition) if len(means) else means
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _unit_daily(version: tuple, start, end, edition: str) -> pd.DataFrame:
-    from regionair.core.aqi import daily_aqi
+def natural_days(start, end) -> tuple:
+    """Natural days (Beijing) holding the hour-ending stamps ``start`` … ``end``."""
+    from regionair.core.aqi import natural_day
 
-    units = _unit_results(version, start, end, edition, "jurisdiction")
-    cols = ["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]
-    return daily_aqi(units[cols], edition=edition) if len(units) else units
+    return natural_day(pd.Timestamp(start)), natural_day(pd.Timestamp(end))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _unit_daily(version: tuple, start, end, edition: str, level: str = "jurisdiction") -> pd.DataFrame:
+    from regionair.analysis.evaluation import store_area_daily
+
+    # HJ 663 city values: each station's valid daily values first, then their mean (analysis.evaluation) —
+    # the same numbers as the CLI (daily --by jurisdiction, evaluate), the briefing and the exports
+    d0, d1 = natural_days(start, end)
+    daily = store_area_daily(get_store(), d0, d1, level=level, edition=edition)
+    return daily.rename(columns={"jurisdiction": "station"})
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _station_days(version: tuple, d0, d1) -> pd.DataFrame:
+    from regionair.analysis.evaluation import store_station_daily
+
+    return store_station_daily(get_store(), d0, d1)
+
+
+def station_days(d0, d1) -> pd.DataFrame:
+    """Each station's daily values and validity for the natural days ``d0`` … ``d1`` (for "explain this number")."""
+    return _station_days(store_version(), d0, d1)
 
 
 def unit_hourly(start, end, edition: str = "auto", level: str = "jurisdiction") -> pd.DataFrame:
@@ -155,6 +176,28 @@ def unit_hourly(start, end, edition: str = "auto", level: str = "jurisdiction") 
     return _unit_results(store_version(), start, end, edition, level)
 
 
-def unit_daily(start, end, edition: str = "auto") -> pd.DataFrame:
-    """Daily AQI of the jurisdictions' area means (natural days), cached per store data version."""
-    return _unit_daily(store_version(), start, end, edition)
+def unit_daily(start, end, edition: str = "auto", level: str = "jurisdiction") -> pd.DataFrame:
+    """Daily values and AQI of the jurisdictions (or sides/region) for the natural days holding ``start`` …
+    ``end``: the mean of the stations' valid daily values (HJ 663, :mod:`regionair.analysis.evaluation`);
+    ``station`` = the unit id. Cached per store data version."""
+    return _unit_daily(store_version(), start, end, edition, level)
+
+
+def dust_marks() -> pd.DataFrame:
+    """Dust days marked on the rankings page (read each run: marks are records, not data — never stale)."""
+    from regionair.analysis.dust import marks
+
+    return marks(get_store())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _model_dust(version: tuple, d0, d1) -> pd.DataFrame:
+    t0 = pd.Timestamp(d0, tz="Asia/Shanghai") + pd.Timedelta(hours=1)
+    t1 = pd.Timestamp(d1, tz="Asia/Shanghai") + pd.Timedelta(days=1)
+    m = get_store().model_aq(t0, t1)
+    return m[["point", "time", "dust"]] if len(m) and "dust" in m.columns else pd.DataFrame(columns=["point", "time", "dust"])
+
+
+def model_dust(d0, d1) -> pd.DataFrame:
+    """Modelled (CAMS) dust per jurisdiction point and hour for the natural days ``d0`` … ``d1`` (may be empty)."""
+    return _model_dust(store_version(), d0, d1)

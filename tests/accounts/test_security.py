@@ -21,7 +21,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regionair.accounts import audit
 from regionair.accounts.auth import (
     PERMISSIONS,
     ROLES,
@@ -35,7 +34,7 @@ from regionair.accounts.auth import (
 from regionair.errors import InputError, StoreError
 from regionair.render.exports import neutralise, to_csv_bytes, to_xlsx_bytes
 from regionair.sources.upload import check_xlsx_container, preview_upload
-from regionair.store import Store
+from regionair.store import Store, audit
 
 ROOT = Path(__file__).resolve().parents[2]
 XSS = "<img src=x onerror=alert(1)>"

@@ -40,13 +40,16 @@ def test_unit_kpis_urumqi_equals_aqi_of_station_mean(cnemc_2022_region):
 
 
 def test_unit_kpis_running_day_complete_equals_daily_aqi(cnemc_2022_region):
+    from regionair.analysis.evaluation import jurisdiction_daily
+
     kpis = unit_kpis(cnemc_2022_region, at=AT).set_index("station")
-    daily = aqi.daily_aqi(region.aggregate(cnemc_2022_region))
-    daily = daily.loc[daily["date"] == pd.Timestamp("2022-01-01").date()].set_index("station")
+    daily = jurisdiction_daily(cnemc_2022_region)  # HJ 663: the stations' valid daily values first
+    daily = daily.loc[daily["date"] == pd.Timestamp("2022-01-01").date()].set_index("jurisdiction")
     for unit in daily.index:
         assert kpis.loc[unit, "day_aqi"] == daily.loc[unit, "aqi"], unit
         assert kpis.loc[unit, "day_hours"] == 24
     assert kpis.loc["wujiaqu", "day_aqi"] == 329
+    assert kpis.loc["urumqi", "day_aqi"] == 148  # 1496A's 12 hours do not count (the hourly means gave 155)
     assert kpis.loc["urumqi", "day_date"] == pd.Timestamp("2022-01-01").date()
     assert kpis["provisional"].all()
 

@@ -190,7 +190,7 @@ def test_decision_log_round_trip(day1_store):
     b = report.briefing_from_store(fresh, "2022-01-01", "2022-01-01", snapshot_id=snap.id)
     doc = Document(io.BytesIO(report.to_docx(b)))
     assert "八、会商纪要" in [p.text for p in doc.paragraphs]
-    t9 = [[c.text for c in r.cells] for r in doc.tables[-1].rows]
+    t9 = [[c.text for c in r.cells] for r in doc.tables[-2].rows]  # the last table is the annex (city values)
     assert t9[0] == ["议题", "商定事项", "责任单位", "配合单位", "完成时限", "进展"]
     assert t9[1] == ["污染过程", "启动橙色预警并落实工业企业减排", "乌鲁木齐市生态环境局",
                      "昌吉州生态环境局、第六师五家渠市生态环境局", "2022-01-03", "已完成"]

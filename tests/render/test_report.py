@@ -43,15 +43,14 @@ def briefing(store_path):
 
 @pytest.fixture(scope="module")
 def expected(store_path):
-    """The period statistics computed independently with the analysis functions."""
-    from regionair.analysis.latest import unit_hourly
+    """The period statistics computed independently with the analysis functions (HJ 663 city daily values:
+    each station's valid daily values first, regionair.analysis.evaluation)."""
+    from regionair.analysis.evaluation import jurisdiction_daily
     from regionair.analysis.ranking import ranking
-    from regionair.core.aqi import daily_aqi
     from regionair.store import Store
 
     h = Store(store_path).hourly("2022-01-01 01:00", "2022-01-04 00:00")
-    u = unit_hourly(h, level="jurisdiction")
-    d = daily_aqi(u[["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]])
+    d = jurisdiction_daily(h).rename(columns={"jurisdiction": "station"})
     return ranking(d, "2022-01-01", "2022-01-03").set_index("station")
 
 
@@ -73,7 +72,7 @@ def test_briefing_model_rows_are_the_member_jurisdictions_with_stations(briefing
 def test_docx_sections_in_official_order(docx_doc):
     heads = [p.text for p in docx_doc.paragraphs if p.style.name == "Heading 1"]
     assert heads == ["一、总体情况", "二、地方与兵团对比", "三、污染过程", "四、首要污染物", "五、临界天与预警",
-                     "六、数据完整性与说明", "七、附图"]
+                     "六、数据完整性与说明", "七、附图", "附件\u3000城市日均值的计算依据"]
     titles = [p.text for p in docx_doc.paragraphs if p.style.name == "Title"]
     assert titles == [TITLE]
     assert any(p.style.name == "RA Issuer" and p.text == "（发文单位）" for p in docx_doc.paragraphs)
@@ -93,10 +92,20 @@ def test_docx_table1_one_row_per_jurisdiction_with_the_ranking_numbers(docx_doc,
         assert r[4] == report.fmt_num(e["good_share"], 1)
         assert r[5] == report.fmt_num(e["composite_index"], 2)
         assert r[6] == str(int(e["composite_rank"]))
-    # pinned: the sample's jurisdiction means (µg/m³) and the composite ranking
-    assert [r[2] for r in rows[1:]] == ["150", "117", "142", "269", "185"]
+    # pinned: the sample's jurisdiction means (µg/m³) and the composite ranking. 乌鲁木齐: the mean of its HJ 663
+    # daily values (112.875 + 101.867 + 130.283) / 3 = 115.0 (the hourly area means gave 117)
+    assert [r[2] for r in rows[1:]] == ["149", "115", "142", "269", "184"]
     assert [r[6] for r in rows[1:]] == ["—", "1", "2", "4", "3"]
     assert {r[7] for r in rows[1:]} == {"—"}  # no 2021 data: no change vs last year
+
+
+def test_docx_annex_lists_the_stations_counted_and_left_out(docx_doc):
+    annex = [[c.text for c in r.cells] for r in docx_doc.tables[-1].rows]
+    assert annex[0] == ["单元", "日期", "AQI", "参与点位", "部分指标参与", "未参与及原因"]
+    u = next(r for r in annex if r[0] == "乌鲁木齐市" and r[1] == "2022年1月1日")
+    assert u[2] == "148" and u[3] == "9/11"  # 11 catalogue stations: 9 counted, 1492A background, 1496A 12 hours
+    assert "1492A 新疆农科院农场(对照点)（对照点，不参与城市均值）" in u[5]
+    assert "1496A 米东区环保局（PM2.5：有效小时数不足20" in u[5]
 
 
 def test_docx_days_by_category_and_sides(docx_doc, expected):
@@ -138,7 +147,7 @@ def test_html_is_self_contained(briefing):
     assert html.count("data:image/png;base64,") == 4
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "<link" not in html and "<script" not in html
-    assert html.count("<table>") == 8
+    assert html.count("<table>") == 9  # t1–t8 and the annex (stations counted per jurisdiction and day)
 
 
 @pytest.mark.skipif(not POPPLER, reason="poppler-utils not installed (apt-get install poppler-utils)")
