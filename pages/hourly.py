@@ -6,7 +6,7 @@ import streamlit as st
 from regionair import ui
 from regionair.analysis.latest import station_latest
 from regionair.core.aqi import hourly_aqi
-from regionair.core.i18n import column_label, pollutant_label, primary_label, t
+from regionair.core.i18n import MISSING, column_label, fmt_value, pollutant_label, primary_label, t
 from regionair.core.nomenclature import POLLUTANTS
 from regionair.render import charts
 
@@ -40,8 +40,9 @@ def latest_table():
     def colour(row):
         from regionair.core.aqi import category_colour
 
-        c = category_colour(row["aqi"])
-        return [f"background-color: {c}; color: {'#fff' if row['aqi'] > 200 else '#000'}" if k in ("aqi", "category") else ""
+        a = pd.to_numeric(row["aqi"], errors="coerce")  # "—" where the AQI is missing
+        c = category_colour(a)
+        return [f"background-color: {c}; color: {'#fff' if a > 200 else '#000'}" if k in ("aqi", "category") else ""
                 for k in row.index]
 
     config = {"station": t("id", lang), name_col: t("station", lang), "aqi": "AQI", "jurisdiction": t("jurisdiction", lang),
@@ -54,7 +55,11 @@ def latest_table():
     fmt = {c: "{:.0f}" for c in table.columns if c in (*POLLUTANTS, "aqi") or c.startswith(("iaqi_", "pm", "o3"))}
     fmt["co"] = "{:.1f}"
     fmt["co_24h"] = "{:.1f}"
-    styled = table.style.apply(colour, axis=1).format({k: v for k, v in fmt.items() if k in table.columns}, na_rep="—")
+    shown = table.copy()
+    for c in [c for c in fmt if c in shown.columns and shown[c].isna().any()]:  # a grey "None" otherwise
+        shown[c] = [fmt_value(v, c) for v in shown[c]]
+    styled = shown.style.apply(colour, axis=1).format({k: v for k, v in fmt.items() if k in shown.columns
+                                                       and pd.api.types.is_numeric_dtype(shown[k])}, na_rep=MISSING)
     st.dataframe(styled, hide_index=True, column_config=config, height=520)
     st.caption(t("auto_refresh", lang))
     return table

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from regionair import ui
+from regionair.core import region
 from regionair.core.aqi import category_colour
 from regionair.core.i18n import column_label, pollutant_label, primary_label, t
 from regionair.render import charts
@@ -32,7 +33,8 @@ if "no model" in str(meta.get("forecast_basis", "")).lower() or report["forecast
 # ---- near-threshold board
 flags = report["flags"]
 board = flags[flags["flag"] != "none"].copy()
-board["name"] = board["id"].map(lambda i: names.get(i, i))
+station_names = dict(zip(region.stations()["code"], region.stations()[f"name_{lang}"], strict=True))
+board["name"] = board["id"].map(lambda i: names.get(i, station_names.get(i, i)))
 board["pollutant"] = board["pollutant"].map(lambda p: pollutant_label(p, lang))
 board = board.sort_values(["flag", "distance"], ascending=[True, True])
 st.subheader(t("wd_board", lang))
@@ -64,9 +66,9 @@ st.subheader(t("wd_running", lang))
 run = report["running_aqi"]
 run = run[run["scope"] == "jurisdiction"].copy() if "scope" in run else run
 if len(run):
-    run["name"] = run["id"].map(lambda i: names.get(i, i))
+    run["unit_name"] = run["id"].map(lambda i: names.get(i, i))
     run["primary"] = run["primary_pollutants"].map(lambda c: primary_label(c, lang))
-    ui.table(run, ["name", "date", "hours_valid", "aqi", "category", "primary", "provisional"], lang)
+    ui.table(run, ["unit_name", "date", "hours_valid", "aqi", "category", "primary", "provisional"], lang)
 
 roll = report["rolling_aqi"]
 if len(roll):

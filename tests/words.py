@@ -69,6 +69,8 @@ def _dataframe_texts(el) -> list[tuple[str, str]]:
     for c in df.columns:
         col = df[c]
         if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
+            if col.head(200).isna().any():  # Streamlit draws a missing number as a grey "None"
+                out.append(("table cell", "None"))
             continue
         for v in col.head(200):
             if v is None or (isinstance(v, float) and pd.isna(v)):

@@ -125,10 +125,17 @@ def localise_dates(fig: go.Figure, lang: str) -> go.Figure:
 
 
 def footer(fig: go.Figure, text: str) -> go.Figure:
-    """Footer line (source, period, edition) under the plot — it travels with exported images."""
+    """Footer (source, period, edition) under the plot — it travels with exported images.
+
+    Parts separated by " · " go on two lines when the text is long, so that a chart in a half-width column
+    (the calendar, a phone) does not cut it off at the right."""
+    parts = text.split(" · ")
+    if len(text) > 70 and len(parts) > 1:
+        mid = (len(parts) + 1) // 2
+        text = " · ".join(parts[:mid]) + "<br>" + " · ".join(parts[mid:])
     fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-FOOTER_OFFSET, showarrow=False,
-                       xanchor="left", yanchor="top", font=dict(size=10, color="#666"))
-    fig.update_layout(margin=dict(b=FOOTER_OFFSET + 34))
+                       xanchor="left", yanchor="top", align="left", font=dict(size=10, color="#666"))
+    fig.update_layout(margin=dict(b=FOOTER_OFFSET + 34 + (14 if "<br>" in text else 0)))
     return fig
 
 
@@ -195,22 +202,25 @@ def _outlines(units: tuple[str, ...], wkb: tuple[bytes, ...]) -> tuple[list, dic
     return shapes, labels
 
 
-def _spread_labels(xs: list[float], ys: list[float], names: list[str], extent) -> tuple[list[float], list[float]]:
+def _spread_labels(xs: list[float], ys: list[float], names: list[str], extent, *, plot_px: float = 430,
+                   font_px: float = 11, aspect: float = 1.38) -> tuple[list[float], list[float]]:
     """Nudge map labels apart: a label whose box would overlap one already placed moves to the nearest free line.
 
-    ``extent`` is the map's (minx, miny, maxx, maxy) in degrees; label sizes are fractions of it.
+    ``extent`` is the map's (minx, miny, maxx, maxy) in degrees, drawn ``plot_px`` pixels tall with x stretched
+    by ``aspect`` (the map's scaleratio); label boxes are estimated from the font size (a CJK character is
+    one font size wide, a Latin one about 0.55).
     """
     if not xs:
         return xs, ys
-    w = (extent[2] - extent[0]) or 1.0
-    h = (extent[3] - extent[1]) or 1.0
-    line = 0.06 * h
+    deg_per_px_y = ((extent[3] - extent[1]) or 1.0) / plot_px
+    deg_per_px_x = deg_per_px_y * aspect
+    line = 1.35 * font_px * deg_per_px_y
     placed: list[tuple[float, float, float]] = []
     out_y = []
     for x, y, n in zip(xs, ys, names, strict=True):
         s = str(n)
-        cjk = sum(ord(ch) > 0x2E80 for ch in s)  # at 11 px a CJK character is ≈ 2 % of the drawn map, Latin ≈ 1.1 %
-        half = w * (0.010 * cjk + 0.0055 * (len(s) - cjk)) + 0.01 * w
+        cjk = sum(ord(ch) > 0x2E80 for ch in s)
+        half = 0.5 * font_px * (cjk + 0.55 * (len(s) - cjk)) * deg_per_px_x + 3 * deg_per_px_x
         for dy in (0, 1, -1, 2, -2, 3, -3, 4, -4):  # the nearest free line, above first (labels sit over stations)
             cand = y + dy * line
             if all(abs(x - px) >= half + ph or abs(cand - py) >= line for px, py, ph in placed):
@@ -252,8 +262,9 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
     # unit names at a point inside each unit (one text trace), nudged apart where two would overlap
     fallback = dict(zip(bounds["jurisdiction"], own, strict=True))
     names = [name_by_unit.get(u, fallback[u]) for u in labels]
+    height = 560 if not presentation else 720
     lx, ly = _spread_labels([xy[0] for xy in labels.values()], [xy[1] for xy in labels.values()], names,
-                            bounds.total_bounds)
+                            bounds.total_bounds, plot_px=height - 150, font_px=11 if not presentation else 15)
     fig.add_trace(go.Scatter(x=lx, y=ly, mode="text", text=names, showlegend=False,
                              hoverinfo="skip", textfont=dict(size=11 if not presentation else 15, color="#333")))
     if len(stations):
@@ -281,10 +292,11 @@ def region_map(bounds, units: pd.DataFrame, stations: pd.DataFrame, *, title: st
                                  legendgrouptitle_text="AQI" if c["level"] == 1 else None,
                                  name=f"{c['name_' + lang]} {c['range_' + ed]}",
                                  marker=dict(size=11, symbol="square", color=c["hex"], line=dict(color="#555", width=0.5))))
-    fig.update_layout(template=template(presentation), title=title, height=560 if not presentation else 720,
+    fig.update_layout(template=template(presentation), title=title, height=height,
                       xaxis=dict(visible=False, rangemode="normal"),
                       yaxis=dict(visible=False, rangemode="normal", scaleanchor="x", scaleratio=1.38),
-                      legend=dict(y=0.02, x=0.01, orientation="v", bgcolor="rgba(255,255,255,0.7)",
+                      # beside the map, top-aligned: never over the polygons or the source footer below
+                      legend=dict(x=1.0, xanchor="left", y=1.0, yanchor="top", orientation="v", tracegroupgap=10,
                                   groupclick="toggleitem", font=dict(size=11 if not presentation else 15)))
     return fig
 
@@ -296,7 +308,7 @@ def calendar_heatmap(cal: pd.DataFrame, *, title: str, lang: str = "zh", present
     fig = go.Figure(go.Heatmap(z=pivot.to_numpy(dtype=float), x=days, y=list(pivot.index),
                                colorscale=aqi_colorscale(), zmin=0, zmax=500, xgap=2, ygap=2,
                                colorbar=dict(title="AQI"), hovertemplate="%{y} %{x}<br>AQI %{z}<extra></extra>"))
-    fig.update_layout(template=template(presentation), title=title, yaxis=dict(autorange="reversed"))
+    fig.update_layout(template=template(presentation), title=title, yaxis=dict(autorange="reversed", automargin=True))
     if len(days) <= CALENDAR_DAY_TICKS:
         # a short period: one labelled tick per day (plotly would otherwise label sub-day times such as
         # "23:59:59.9996" between two cells); the day format in the page's language

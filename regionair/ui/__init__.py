@@ -54,6 +54,8 @@ def page(title_key: str) -> Filters:
     if f.anchor is None:
         st.info(t("empty_store", f.lang))
         st.stop()
+    if data.synthetic():  # never let generated numbers pass for measurements
+        st.error(t("synthetic_banner", f.lang), icon=":material/science:")
     if f.as_of is not None:  # replaying a past hour: say so first; the live staleness is not the point
         st.warning(t("replay_banner", f.lang, time=f"{f.as_of:%Y-%m-%d %H:%M}", latest=f"{f.latest:%Y-%m-%d %H:%M}"),
                    icon=":material/history:")
@@ -184,6 +186,11 @@ def table(df: pd.DataFrame, columns: dict[str, tuple[str, str]] | list[str] | No
         label = pair_text(columns[c], lang)
         headers[c] = label if label not in headers.values() else f"{label}（{len(headers)}）"
     numeric = [c for c in cols if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    # Streamlit draws a missing number as a grey "None" whatever the Styler says: a number column with gaps is
+    # shown as formatted text ("—" for the gaps); complete columns stay numbers so that they sort
+    for c in [c for c in numeric if frame[c].isna().any()]:
+        frame[c] = [fmt_value(v, c) for v in frame[c]]
+        numeric.remove(c)
     styled = frame.rename(columns=headers).style.format(
         {headers[c]: (lambda v, c=c: fmt_value(v, c)) for c in numeric}, na_rep=MISSING)
     st.dataframe(styled, hide_index=True, **kwargs)

@@ -201,3 +201,13 @@ def _model_dust(version: tuple, d0, d1) -> pd.DataFrame:
 def model_dust(d0, d1) -> pd.DataFrame:
     """Modelled (CAMS) dust per jurisdiction point and hour for the natural days ``d0`` … ``d1`` (may be empty)."""
     return _model_dust(store_version(), d0, d1)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _synthetic(version: tuple) -> bool:
+    return len(get_store().records("synthetic_dataset")) > 0
+
+
+def synthetic() -> bool:
+    """Whether the store holds SYNTHETIC data (bench/synthetic.py writes a ``synthetic_dataset`` record)."""
+    return _synthetic(store_version())

@@ -115,4 +115,4 @@ def test_map_draws_the_worst_station_on_top_with_an_aqi_legend_and_apart_labels(
     x0, y0, x1, y1 = bounds.total_bounds
     for i, (xa, ya) in enumerate(ys):
         for xb, yb in ys[i + 1:]:
-            assert abs(ya - yb) >= 0.06 * (y1 - y0) - 1e-9 or abs(xa - xb) > 0.1 * (x1 - x0)
+            assert abs(ya - yb) >= 1.35 * 11 / 410 * (y1 - y0) * 0.999 or abs(xa - xb) > 0.1 * (x1 - x0)
