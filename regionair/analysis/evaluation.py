@@ -46,7 +46,7 @@ from regionair.analysis._common import check_choice, check_columns, unit_catalog
 from regionair.core import aqi, region
 from regionair.core import standards as S
 from regionair.core.averaging import daily_means, percentile
-from regionair.core.nomenclature import POLLUTANTS, TZ
+from regionair.core.nomenclature import POLLUTANTS, SOURCE_PRECEDENCE, TZ
 from regionair.errors import InputError
 
 #: Daily indicators of a station / area day: 24-h means, O3 MDA8 and O3 daily max 1-h (scored only under 2012).
@@ -789,7 +789,7 @@ def store_station_daily(store, start, end, *, sources: Iterable[str] | None = No
     if todo:
         t0, _ = _month_bounds(*todo[0])
         _, t1 = _month_bounds(*todo[-1])
-        hourly = store.hourly(t0, t1, sources=srcs, columns=(), snapshot=snap)
+        hourly = store.hourly(t0, t1, sources=srcs, columns=(), snapshot=snap, prefer=SOURCE_PRECEDENCE)
         sd = station_daily(hourly)
         if len(sd):
             sd = sd.assign(date=_dates(sd["date"]))

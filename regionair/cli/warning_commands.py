@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from regionair.core.nomenclature import parse_time
+from regionair.core.nomenclature import SOURCE_PRECEDENCE, parse_time
 
 #: Tables printed, in order, and the columns shown in ``--format table``.
 TABLES: dict[str, list[str]] = {
@@ -96,9 +96,9 @@ def cmd_warnings(args) -> int:
     at = parse_time(args.at)
     end = at
     start = (at or pd.Timestamp.now(tz="Asia/Shanghai").floor("h")) - pd.Timedelta(days=args.history_days)
-    hourly = store.hourly(start, end)
+    hourly = store.hourly(start, end, prefer=SOURCE_PRECEDENCE)
     if at is None and hourly.empty:  # an archive-only store: use its latest hours
-        hourly = store.hourly()
+        hourly = store.hourly(prefer=SOURCE_PRECEDENCE)
     if at is None and len(hourly):
         at = pd.to_datetime(hourly["time"]).max()
         start = at - pd.Timedelta(days=args.history_days)

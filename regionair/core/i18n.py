@@ -222,6 +222,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "signin_off": ("未启用登录（本地演示模式）：所有人可查看与导出。", "Sign-in is off (local demo): everyone can view and export."),
     "download_csv": ("下载数据 CSV", "Download data (CSV)"),
     "download_xlsx": ("下载数据 XLSX", "Download data (XLSX)"),
+    "source_note_mixed": ("数据来源：{sources}（同一站点同一时次有多个来源时，按人工上传、总站历史归档、总站实时、镜像的顺序取一个值）",
+                          "Sources: {sources} (where several hold the same station-hour, one value is taken: upload, then CNEMC archive, CNEMC live, mirror)"),
     "source_note": ("数据来源：中国环境监测总站（CNEMC）实时发布数据（未经审核）", "Source: CNEMC real-time release (provisional, unaudited)"),
     # overview
     "map_title": ("区域空气质量（最新时次）", "Regional air quality (latest hour)"),

@@ -100,6 +100,13 @@ PUBLISHED_MEANS: tuple[str, ...] = (
 )
 
 #: Optional provenance columns of the canonical frame.
+#: One value per station-hour wherever people read the data (pages, briefings, snapshots, alerts, city values):
+#: when several sources hold the same station-hour, the first of these wins. A value uploaded by the bureau
+#: (e.g. audited data or a correction) overrides what CNEMC published; the archive (complete, published once)
+#: before the live feed; the quotsoft mirror of the same CNEMC data after both; other networks last. The CLI's
+#: ``export`` keeps one row per source (with its ``source`` column) for scripts.
+SOURCE_PRECEDENCE: tuple[str, ...] = ("upload", "cnemc-archive", "cnemc-http", "quotsoft", "waqi", "openaq")
+
 PROVENANCE_COLUMNS: tuple[str, ...] = (
     "not_monitored",
     "published_aqi",

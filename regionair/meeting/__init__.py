@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from regionair.core.nomenclature import POLLUTANTS, PROVENANCE_COLUMNS, TZ, beijing_time
+from regionair.core.nomenclature import POLLUTANTS, PROVENANCE_COLUMNS, SOURCE_PRECEDENCE, TZ, beijing_time
 from regionair.errors import InputError
 
 SNAPSHOTS = "meeting_snapshots"
@@ -214,7 +214,7 @@ def snapshot_hourly(store, snap: MeetingSnapshot, *, start=None, lookback_hours:
     """
     t0 = (beijing_time(start, "start") if start is not None else snap.start) - lookback_hours * _HOUR
     meta = ["ingested_at", "revision"]
-    cur = store.hourly(t0, snap.cutoff, columns=[*PROVENANCE_COLUMNS, *meta])
+    cur = store.hourly(t0, snap.cutoff, columns=[*PROVENANCE_COLUMNS, *meta], prefer=SOURCE_PRECEDENCE)
     keep = cur[cur["ingested_at"] <= snap.frozen_at]
     rev = store.revisions(t0, snap.cutoff)
     if len(rev):

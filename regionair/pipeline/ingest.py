@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from regionair.core.nomenclature import TZ, parse_time
+from regionair.core.nomenclature import SOURCE_PRECEDENCE, TZ, parse_time
 from regionair.errors import InputError, RegionairError, SourceError, StoreError
 from regionair.render.exports import write_table
 
@@ -563,7 +563,7 @@ def evaluate_alerts(store, *, secrets: dict | None = None, send=None) -> pd.Data
     if fresh.empty:
         return None
     at = pd.Timestamp(fresh["time"].max())
-    hourly = store.hourly(at - pd.Timedelta(days=35), at)
+    hourly = store.hourly(at - pd.Timedelta(days=35), at, prefer=SOURCE_PRECEDENCE)
     forecast = store.model_aq(at - pd.Timedelta(days=35), at + pd.Timedelta(days=5), run="all")
     report = warnings_report(hourly, at=at, forecast=None if forecast.empty else forecast)
     rules = [Rule.from_dict(r) for r in secrets.get("alerts", {}).get("rules", DEFAULT_ALERT_RULES)]

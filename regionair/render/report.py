@@ -48,7 +48,7 @@ from regionair.core import standards as S
 from regionair.core.files import atomic_write
 from regionair.core.i18n import category_name, pollutant_label, primary_label
 from regionair.core.i18n import t as i18n_t
-from regionair.core.nomenclature import POLLUTANTS, TZ
+from regionair.core.nomenclature import POLLUTANTS, SOURCE_PRECEDENCE, TZ
 from regionair.errors import InputError, RegionairError
 from regionair.render import charts
 from regionair.render.bundle import ChartItem, render_image
@@ -1134,8 +1134,8 @@ def briefing_from_store(store, start, end, *, jurisdictions=None, lang: str = "z
         mins = meeting.minutes(store, s.id)
         ms = meeting.measures(store, start=t0, end=t1, recorded_before=None)
     else:
-        hourly = store.hourly(t0, t1)
-        prev = store.hourly(t0 - pd.DateOffset(years=1), t1 - pd.DateOffset(years=1))
+        hourly = store.hourly(t0, t1, prefer=SOURCE_PRECEDENCE)
+        prev = store.hourly(t0 - pd.DateOffset(years=1), t1 - pd.DateOffset(years=1), prefer=SOURCE_PRECEDENCE)
         ms = meeting.measures(store, start=t0, end=t1)
     meta["edition"] = edition
     return build_briefing(hourly, d0, d1, jurisdictions=jurisdictions, lang=lang, edition=edition,

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from regionair.core.aqi import edition_for
-from regionair.core.i18n import MISSING, column_label, fmt_value, pair_text, t, value_label
+from regionair.core.i18n import MISSING, column_label, fmt_value, join_names, pair_text, t, value_label
 from regionair.render import charts
 from regionair.render.exports import to_csv_bytes, to_xlsx_bytes
 from regionair.ui import data, export
@@ -50,6 +50,7 @@ def page(title_key: str) -> Filters:
     else:  # the page runs alone (AppTest, or a direct script run): draw the filters here
         f = frame_filters()
     export.reset()
+    data.reset_sources_shown()
     st.title(t(title_key, f.lang))
     if f.anchor is None:
         st.info(t("empty_store", f.lang))
@@ -138,7 +139,11 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: st
     """Show a figure with high-resolution PNG export named after the view, and its data as CSV/XLSX."""
     period = f"{f.start:%Y%m%d%H}-{f.end:%Y%m%d%H}" if f.start is not None else ""
     filename = slug(f"regionair_{name}_{period}")
-    source = t("source_note", f.lang)
+    shown = data.sources_shown()
+    if shown and not set(shown) <= {"cnemc-archive", "cnemc-http", "quotsoft"}:  # not (only) CNEMC's release
+        source = t("source_note_mixed", f.lang, sources=join_names([value_label(s, f.lang) for s in shown], f.lang))
+    else:
+        source = t("source_note", f.lang)
     charts.footer(fig, f"{source} · {f.describe()} · {t('edition', f.lang)}: {t(f'edition_{f.edition}', f.lang)}")
     charts.localise_dates(fig, f.lang)
     if f.presentation:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from regionair.core.nomenclature import SOURCE_PRECEDENCE
 from regionair.store import Store, resolve_store_path
 from regionair.warnings.schemes import DEFAULT_SCHEME
 
@@ -32,12 +33,31 @@ def store_version() -> tuple[str, int]:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _hourly(version: tuple, start, end, stations: tuple[str, ...] | None, sources: tuple[str, ...] | None) -> pd.DataFrame:
     return get_store().hourly(start, end, stations=list(stations) if stations else None,
-                              sources=list(sources) if sources else None)
+                              sources=list(sources) if sources else None, prefer=SOURCE_PRECEDENCE)
 
 
 def hourly(start, end, stations=None, sources=None) -> pd.DataFrame:
-    """Canonical hourly frame (measurements only) for a time range, cached per store version."""
-    return _hourly(store_version(), start, end, tuple(stations) if stations else None, tuple(sources) if sources else None)
+    """Canonical hourly frame (measurements only) for a time range, cached per store version: one value per
+    station-hour (:data:`~regionair.core.nomenclature.SOURCE_PRECEDENCE`). The sources of the rows are noted
+    for this page run, so that chart footers name them (:func:`sources_shown`)."""
+    frame = _hourly(store_version(), start, end, tuple(stations) if stations else None, tuple(sources) if sources else None)
+    if "source" in frame and len(frame):
+        st.session_state.setdefault(_SOURCES_SHOWN, set()).update(frame["source"].dropna().unique().tolist())
+    return frame
+
+
+_SOURCES_SHOWN = "_sources_shown"
+
+
+def reset_sources_shown() -> None:
+    st.session_state[_SOURCES_SHOWN] = set()
+
+
+def sources_shown() -> list[str]:
+    """The sources of the hourly rows this page run has read, in precedence order."""
+    seen = st.session_state.get(_SOURCES_SHOWN) or set()
+    order = {s: i for i, s in enumerate(SOURCE_PRECEDENCE)}
+    return sorted(seen, key=lambda s: (order.get(s, len(order)), s))
 
 
 @st.cache_data(show_spinner=False)
@@ -76,7 +96,7 @@ def _warnings(version: tuple, at, scheme: str, band: float, history_days: int, i
 
     store = get_store()
     start = at - pd.Timedelta(days=history_days)
-    hourly = store.hourly(start, at)
+    hourly = store.hourly(start, at, prefer=SOURCE_PRECEDENCE)
     forecast = store.model_aq(start, at + pd.Timedelta(days=5), run="all")
     if issued_by is not None and not forecast.empty:  # replay: only the forecast runs issued by then
         forecast = forecast[pd.to_datetime(forecast["run_time"]) <= issued_by]
@@ -114,7 +134,7 @@ def warning_counts(at) -> dict[str, int]:
 def _now_tables(version: tuple, at, edition: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     from regionair.analysis.latest import station_latest, unit_kpis
 
-    recent = get_store().hourly(at - pd.Timedelta(hours=47), at)
+    recent = get_store().hourly(at - pd.Timedelta(hours=47), at, prefer=SOURCE_PRECEDENCE)
     if recent.empty:
         return recent, recent
     return unit_kpis(recent, at=at, edition=edition), station_latest(recent, at=at, edition=edition)
