@@ -45,8 +45,10 @@ def _template(scale: float = 1.0) -> go.layout.Template:
             colorway=["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2", "#7f7f7f", "#bcbd22"],
             plot_bgcolor="white",
             paper_bgcolor="white",
-            xaxis=dict(gridcolor="#e6e6e6", linecolor="#999", ticks="outside"),
-            yaxis=dict(gridcolor="#e6e6e6", linecolor="#999", ticks="outside", rangemode="tozero"),
+            # automargin: tick labels never run into the axis title (they did at 1.6× in presentation mode)
+            xaxis=dict(gridcolor="#e6e6e6", linecolor="#999", ticks="outside", automargin=True),
+            yaxis=dict(gridcolor="#e6e6e6", linecolor="#999", ticks="outside", rangemode="tozero", automargin=True,
+                       title=dict(standoff=8 * scale)),
             hoverlabel=dict(font=dict(family=FONT_STACK)),
         )
     )
@@ -71,7 +73,8 @@ def aqi_colorscale() -> list:
     return scale
 
 
-def add_aqi_bands(fig: go.Figure, *, y_max: float | None = None, lang: str = "zh", opacity: float = 0.12) -> go.Figure:
+def add_aqi_bands(fig: go.Figure, *, y_max: float | None = None, lang: str = "zh", opacity: float = 0.12,
+                  font_scale: float = 1.0) -> go.Figure:
     """Shade the AQI category bands behind a chart whose y axis is AQI."""
     top = y_max if y_max is not None else 500
     for (lo, hi), cat in zip(AQI_BANDS, S.CATEGORIES, strict=True):
@@ -79,7 +82,7 @@ def add_aqi_bands(fig: go.Figure, *, y_max: float | None = None, lang: str = "zh
             break
         fig.add_hrect(y0=lo, y1=min(hi, top), fillcolor=cat["hex"], opacity=opacity, line_width=0, layer="below",
                       annotation_text=category_name(cat["level"], lang), annotation_position="right",
-                      annotation_font_size=10)
+                      annotation_font_size=10 * font_scale)
     return fig
 
 
@@ -124,7 +127,7 @@ def localise_dates(fig: go.Figure, lang: str) -> go.Figure:
     return fig
 
 
-def footer(fig: go.Figure, text: str) -> go.Figure:
+def footer(fig: go.Figure, text: str, *, presentation: bool = False) -> go.Figure:
     """Footer (source, period, edition) under the plot — it travels with exported images.
 
     Parts separated by " · " go on two lines when the text is long, so that a chart in a half-width column
@@ -134,8 +137,8 @@ def footer(fig: go.Figure, text: str) -> go.Figure:
         mid = (len(parts) + 1) // 2
         text = " · ".join(parts[:mid]) + "<br>" + " · ".join(parts[mid:])
     fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-FOOTER_OFFSET, showarrow=False,
-                       xanchor="left", yanchor="top", align="left", font=dict(size=10, color="#666"))
-    fig.update_layout(margin=dict(b=FOOTER_OFFSET + 34 + (14 if "<br>" in text else 0)))
+                       xanchor="left", yanchor="top", align="left", font=dict(size=15 if presentation else 10, color="#666"))
+    fig.update_layout(margin=dict(b=FOOTER_OFFSET + (50 if presentation else 34) + (14 if "<br>" in text else 0)))
     return fig
 
 
@@ -148,7 +151,8 @@ def time_series(df: pd.DataFrame, *, x: str, y: str, color: str, title: str, y_t
                                  name=str(name), connectgaps=False, marker=dict(size=4)))
     fig.update_layout(template=template(presentation), title=title, yaxis_title=y_title, hovermode="x unified")
     if bands and len(df):
-        add_aqi_bands(fig, y_max=max(float(np.nanmax(df[y].to_numpy(dtype=float))) * 1.1, 120), lang=lang)
+        add_aqi_bands(fig, y_max=max(float(np.nanmax(df[y].to_numpy(dtype=float))) * 1.1, 120), lang=lang,
+                      font_scale=1.6 if presentation else 1.0)
     return fig
 
 

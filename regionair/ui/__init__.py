@@ -55,14 +55,43 @@ def page(title_key: str) -> Filters:
     if f.anchor is None:
         st.info(t("empty_store", f.lang))
         st.stop()
+    if f.presentation:
+        presentation_frame(f)
     if data.synthetic():  # never let generated numbers pass for measurements
         st.error(t("synthetic_banner", f.lang), icon=":material/science:")
-    if f.as_of is not None:  # replaying a past hour: say so first; the live staleness is not the point
+    if f.presentation:  # on the projector: one quiet line instead of the banners (the sidebar is hidden)
+        when = f.as_of if f.as_of is not None else f.anchor
+        st.caption(t("pres_clock", f.lang, time=f"{when:%Y-%m-%d %H:%M}"))
+    elif f.as_of is not None:  # replaying a past hour: say so first; the live staleness is not the point
         st.warning(t("replay_banner", f.lang, time=f"{f.as_of:%Y-%m-%d %H:%M}", latest=f"{f.latest:%Y-%m-%d %H:%M}"),
                    icon=":material/history:")
     else:
         freshness_banner(f)
     return f
+
+
+#: Presentation mode on a 1080p projector: no sidebar or toolbar, every text, table, KPI and footer larger
+#: (charts take the 1.6× template), so that one agenda item fits the screen. Our own CSS, never user text.
+PRESENTATION_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"] {display: none;}
+[data-testid="stMainBlockContainer"], .block-container {padding-top: 1.2rem; max-width: 100%;}
+[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stCaptionContainer"] {font-size: 1.45rem;}
+[data-testid="stMain"] h1 {font-size: 2.8rem;} [data-testid="stMain"] h2, [data-testid="stMain"] h3 {font-size: 2.1rem;}
+[data-testid="stMetricValue"] {font-size: 3.4rem;} [data-testid="stMetricLabel"] p {font-size: 1.5rem;}
+[data-testid="stDataFrame"], [data-testid="stTable"] {zoom: 1.35;}
+</style>"""
+
+
+def presentation_frame(f: Filters) -> None:
+    """Presentation mode: the CSS above and a way back (the sidebar, with its toggle, is hidden)."""
+    st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+    st.button(t("exit_presentation", f.lang), key="exit_pres", icon=":material/close_fullscreen:",
+              on_click=_leave_presentation)
+
+
+def _leave_presentation() -> None:
+    st.session_state["pres"] = False
+    st.session_state["_kept_pres"] = False
 
 
 def _leave_legacy_routing(title_key: str) -> None:
@@ -144,7 +173,8 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: st
         source = t("source_note_mixed", f.lang, sources=join_names([value_label(s, f.lang) for s in shown], f.lang))
     else:
         source = t("source_note", f.lang)
-    charts.footer(fig, f"{source} · {f.describe()} · {t('edition', f.lang)}: {t(f'edition_{f.edition}', f.lang)}")
+    charts.footer(fig, f"{source} · {f.describe()} · {t('edition', f.lang)}: {t(f'edition_{f.edition}', f.lang)}",
+                  presentation=f.presentation)
     charts.localise_dates(fig, f.lang)
     if f.presentation:
         fig.update_layout(template=charts.template(True))

@@ -95,3 +95,17 @@ def test_a_bad_at_is_reported_and_the_page_stays_live(store_path, monkeypatch):
 def test_every_page_runs_in_replay(store_path, monkeypatch, page):
     at = _run(page, store_path, monkeypatch, at="2022-01-02T14:00", lang="en")
     assert any("Replay" in w.value and "2022-01-02 14:00" in w.value for w in at.warning)
+
+
+def test_presentation_mode_hides_the_sidebar_and_has_a_way_back(store_path, monkeypatch):
+    """Issue 14 §8: presentation hides the sidebar (CSS), says the data time in one line instead of the banners,
+    and a button leaves it (the sidebar toggle is hidden)."""
+    at = _run("trends", store_path, monkeypatch, pres="1", at="2022-01-02T14:00")
+    css = " ".join(m.value for m in at.markdown)
+    assert 'stSidebar"]' in css and "display: none" in css
+    assert not any("回看模式" in w.value for w in at.warning)  # no banner on the projector
+    assert any("数据截至 2022-01-02 14:00" in c.value for c in at.caption)
+    at.button(key="exit_pres").click().run()
+    assert not at.exception
+    assert at.toggle(key="pres").value is False and "pres" not in at.query_params
+    assert any("回看模式" in w.value for w in at.warning)
