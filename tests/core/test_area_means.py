@@ -238,7 +238,7 @@ def test_full_disk_while_keeping_derived_files_warns_once_and_answers(tmp_path, 
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(store_mod, "_write_bytes_atomic", full)
+    monkeypatch.setattr(store_mod.derived, "_write_bytes_atomic", full)  # the derived cache's writes
     m = region.unit_map("region")
     s = Store(root)
     with pytest.warns(UserWarning, match=r"cannot keep derived area means .*No space left on device"):

@@ -620,7 +620,7 @@ def test_replaced_files_outlive_the_grace_period_only(filled, frame, monkeypatch
     snap = filled.snapshot()
     filled.ingest_hourly(frame.assign(pm25=frame["pm25"] + 1))
     pd.testing.assert_frame_equal(filled.hourly(snapshot=snap, columns=()), canonical(frame))  # within grace
-    monkeypatch.setattr(store_mod, "GRACE_SECONDS", 0.0)
+    monkeypatch.setattr(store_mod.commit, "GRACE_SECONDS", 0.0)  # where a commit keeps retired files
     filled.append_records("audit", pd.DataFrame({"event": ["later write"]}))
     with pytest.raises(StoreError, match="missing or unreadable"):
         filled.hourly(snapshot=snap)
