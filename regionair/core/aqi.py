@@ -29,6 +29,8 @@ import pandas as pd
 import pyarrow as pa
 
 from regionair.core import standards as S
+from regionair.core.averaging import daily_means, moving_means
+from regionair.core.categories import category, category_colour, category_level  # noqa: F401  (part of this module's API)
 from regionair.core.nomenclature import POLLUTANTS, TZ
 from regionair.errors import InputError
 
@@ -226,27 +228,6 @@ def _iaqi_by_edition(pollutant, c: np.ndarray, averaging: str, editions: np.ndar
 # ------------------------------------------------------------------------------------------------
 
 
-def category_level(aqi) -> np.ndarray:
-    """AQI category level 1–6 (HJ 633 Table 2/1); 0 where the AQI is missing."""
-    a = np.asarray(aqi, dtype="float64")
-    lvl = np.searchsorted(np.asarray(S.CATEGORY_UPPER[:-1], dtype="float64"), a, side="left") + 1
-    return np.where(np.isnan(a), 0, lvl)
-
-
-def category(aqi, lang: str = "zh"):
-    """Category name (优 … 严重污染 / Excellent … Severely Polluted); empty where the AQI is missing."""
-    names = np.array([""] + [c[f"name_{lang}"] for c in S.CATEGORIES], dtype=object)
-    out = names[category_level(np.atleast_1d(aqi))]
-    return out if np.ndim(aqi) else out[0]
-
-
-def category_colour(aqi) -> np.ndarray | str:
-    """Standard colour (hex, HJ 633 Annex A Table A.1); grey ``#BFBFBF`` where the AQI is missing."""
-    colours = np.array(["#BFBFBF"] + [c["hex"] for c in S.CATEGORIES], dtype=object)
-    out = colours[category_level(np.atleast_1d(aqi))]
-    return out if np.ndim(aqi) else out[0]
-
-
 def _primary(iaqis: dict[str, np.ndarray], aqi: np.ndarray) -> np.ndarray:
     """``;``-joined codes of every pollutant whose IAQI equals the AQI, when AQI > 50 (HJ 633 §4.4.2)."""
     n = len(aqi)
@@ -338,8 +319,6 @@ def hourly_aqi(frame: pd.DataFrame, *, edition: str = "auto", method: str = "cne
     lit_rows = literal & (editions == "2012") if literal else np.zeros(len(frame), dtype=bool)
     moving = None
     if literal or (vals["so2"] > S.SO2_1H_TOP).any():
-        from regionair.core.averaging import moving_means
-
         moving = moving_means(frame)
     for p in ("pm25", "pm10"):
         iaqis[p] = _iaqi_by_edition(p, vals[p], "24h", editions)
@@ -490,8 +469,6 @@ def daily_aqi(frame: pd.DataFrame, *, edition: str = "auto") -> pd.DataFrame:
     concentrations are rounded per GB/T 8170 first. Validity per GB 3095 Table 4 / HJ 663 §6.1.2
     (see :func:`regionair.core.averaging.daily_means`).
     """
-    from regionair.core.averaging import daily_means
-
     daily = frame if "date" in frame.columns else daily_means(frame)
     editions = _row_editions(daily, edition, day_col="date")
     iaqis: dict[str, np.ndarray] = {}

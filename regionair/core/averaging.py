@@ -17,6 +17,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from regionair.core import standards as S
+from regionair.core.categories import category_level
 from regionair.core.nomenclature import POLLUTANTS, TZ
 from regionair.errors import InputError
 
@@ -235,8 +236,6 @@ def period_stats(daily: pd.DataFrame, *, by: str | list[str] = "station", freq: 
             row["n_days"] = int(ok.sum())
             row["good_days"] = int((a[ok] <= 100).sum())
             row["good_share"] = 100.0 * row["good_days"] / row["n_days"] if row["n_days"] else np.nan
-            from regionair.core.aqi import category_level
-
             lv = category_level(a[ok])
             for level in range(1, 7):
                 row[f"days_level_{level}"] = int((lv == level).sum())
