@@ -150,32 +150,32 @@ def go_copy(fig):
 section = meeting.AGENDA[step]
 st.header(labels[step])
 if section == "overview":
-    for p in model.paragraphs.get("s1", []):
+    for p in model.paragraphs.get("summary", []):
         st.markdown(p)
     show_figure("map")
-    show_table(tables["t1"])
+    show_table(tables["indicators"])
 elif section == "trends":
     show_figure("trend")
     show_figure("calendar")
-    for p in model.paragraphs.get("s2", []):
+    for p in model.paragraphs.get("local_vs_corps", []):
         st.markdown(p)
-    show_table(tables["t3"])
+    show_table(tables["local_vs_corps"])
 elif section == "episodes":
-    for p in model.paragraphs.get("s3", []):
+    for p in model.paragraphs.get("episodes", []):
         st.markdown(p)
-    if "t4" in tables and tables["t4"].rows:
-        show_table(tables["t4"])
+    if "episodes" in tables and tables["episodes"].rows:
+        show_table(tables["episodes"])
 elif section == "warnings":
-    for p in model.paragraphs.get("s5", []):
+    for p in model.paragraphs.get("warnings", []):
         st.markdown(p)
-    show_table(tables["t6"])
-    if tables["t7"].rows:
-        show_table(tables["t7"])
+    show_table(tables["near_threshold"])
+    if tables["warning_events"].rows:
+        show_table(tables["warning_events"])
 else:
-    show_table(tables["t1"])
-    show_table(tables["t2"])
+    show_table(tables["indicators"])
+    show_table(tables["category_days"])
     show_figure("primary")
-    show_table(tables["t5"])
+    show_table(tables["primary_shares"])
 
 # ---------------------------------------------------------------- decision log (会商纪要)
 st.divider()

@@ -55,6 +55,11 @@ from regionair.render.bundle import ChartItem, render_image
 from regionair.render.charts import overlay_measures
 
 FORMATS = ("docx", "pdf", "html")
+#: The briefing's sections, in document order: :attr:`Briefing.paragraphs` and the meeting page use these names.
+SECTIONS = ("summary", "local_vs_corps", "episodes", "primary", "warnings", "data_quality", "figures", "minutes")
+#: Its tables (:func:`tables`), in document order; "actions" only with minutes, "derivation" with the annex.
+TABLES = ("indicators", "category_days", "local_vs_corps", "episodes", "primary_shares", "near_threshold",
+          "warning_events", "completeness", "actions", "derivation")
 _P = ["station", "time", *POLLUTANTS]
 _HOUR = pd.Timedelta(hours=1)
 #: Daily AQI band counted as a near-threshold (临界) day [AQI], inclusive — as the warnings desk's 临界天.
@@ -69,14 +74,14 @@ _T: dict[str, tuple[str, str]] = {
     "issuer": ("（发文单位）", "[Issuing unit]"),
     "number": ("第（ ）期", "No. ( )"),
     "draft": ("（征求意见稿，数据未经审核）", "(Draft for comment — provisional, unaudited data)"),
-    "s1": ("一、总体情况", "1. Summary of the period"),
-    "s2": ("二、地方与兵团对比", "2. Local government vs XPCC (Corps)"),
-    "s3": ("三、污染过程", "3. Pollution episodes"),
-    "s4": ("四、首要污染物", "4. Primary pollutants"),
-    "s5": ("五、临界天与预警", "5. Near-threshold days and warnings"),
-    "s6": ("六、数据完整性与说明", "6. Data completeness and caveats"),
-    "s7": ("七、附图", "7. Figures"),
-    "s8": ("八、会商纪要", "8. Meeting minutes"),
+    "sec_summary": ("一、总体情况", "1. Summary of the period"),
+    "sec_local_vs_corps": ("二、地方与兵团对比", "2. Local government vs XPCC (Corps)"),
+    "sec_episodes": ("三、污染过程", "3. Pollution episodes"),
+    "sec_primary": ("四、首要污染物", "4. Primary pollutants"),
+    "sec_warnings": ("五、临界天与预警", "5. Near-threshold days and warnings"),
+    "sec_data_quality": ("六、数据完整性与说明", "6. Data completeness and caveats"),
+    "sec_figures": ("七、附图", "7. Figures"),
+    "sec_minutes": ("八、会商纪要", "8. Meeting minutes"),
     "unit": ("单元", "Unit"),
     "days": ("有效天数", "Valid days"),
     "pm25": ("PM2.5（µg/m³）", "PM2.5 (µg/m³)"),
@@ -88,15 +93,15 @@ _T: dict[str, tuple[str, str]] = {
     "pm25_yoy": ("PM2.5同比（%）", "PM2.5 vs last year (%)"),
     "exceed": ("超标天数", "Days AQI>100"),
     "heavy": ("重度及以上天数", "Days AQI>200"),
-    "t1": ("表1 各单元主要指标", "Table 1. Main indicators by unit"),
-    "t2": ("表2 各单元各级别天数", "Table 2. Days by AQI category"),
-    "t3": ("表3 地方与兵团对比", "Table 3. Local government vs Corps"),
-    "t4": ("表4 污染过程", "Table 4. Episodes"),
-    "t5": ("表5 首要污染物占比（%）", "Table 5. Share as primary pollutant (%)"),
-    "t6": ("表6 临界天与预警", "Table 6. Near-threshold days and warnings"),
-    "t7": ("表7 预警事件（按观测回放）", "Table 7. Warning events (replayed from observations)"),
-    "t8": ("表8 数据完整性", "Table 8. Data completeness"),
-    "t9": ("表9 商定事项", "Table 9. Agreed actions"),
+    "tab_indicators": ("表1 各单元主要指标", "Table 1. Main indicators by unit"),
+    "tab_category_days": ("表2 各单元各级别天数", "Table 2. Days by AQI category"),
+    "tab_local_vs_corps": ("表3 地方与兵团对比", "Table 3. Local government vs Corps"),
+    "tab_episodes": ("表4 污染过程", "Table 4. Episodes"),
+    "tab_primary_shares": ("表5 首要污染物占比（%）", "Table 5. Share as primary pollutant (%)"),
+    "tab_near_threshold": ("表6 临界天与预警", "Table 6. Near-threshold days and warnings"),
+    "tab_warning_events": ("表7 预警事件（按观测回放）", "Table 7. Warning events (replayed from observations)"),
+    "tab_completeness": ("表8 数据完整性", "Table 8. Data completeness"),
+    "tab_actions": ("表9 商定事项", "Table 9. Agreed actions"),
     "f_map": ("区域空气质量（{day} 日AQI）", "Regional air quality (daily AQI, {day})"),
     "f_trend": ("各单元AQI变化", "AQI by unit"),
     "f_cal": ("各单元日AQI日历", "Daily AQI calendar by unit"),
@@ -565,12 +570,12 @@ def _paragraphs(b: Briefing) -> dict[str, list[str]]:
                    f" Compared with the same period last year the composite index changed by "
                    f"{fmt_num(r['composite_index_change_pct'], 1, True)} % and PM2.5 by "
                    f"{fmt_num(r['pm25_mean_change_pct'], 1, True)} %.")
-        out["s1"] = [p1]
+        out["summary"] = [p1]
     sd = b.sides.set_index("station")
     if {"side:local", "side:corps"} <= set(sd.index):
         lo, co = sd.loc["side:local"], sd.loc["side:corps"]
         diff = 100.0 * (co["pm25_mean"] - lo["pm25_mean"]) / lo["pm25_mean"] if lo["pm25_mean"] else np.nan
-        out["s2"] = [(f"地方所属单元PM2.5平均浓度为{fmt_num(lo['pm25_mean'])}微克/立方米，兵团所属单元为"
+        out["local_vs_corps"] = [(f"地方所属单元PM2.5平均浓度为{fmt_num(lo['pm25_mean'])}微克/立方米，兵团所属单元为"
                       f"{fmt_num(co['pm25_mean'])}微克/立方米，兵团较地方{'高' if diff >= 0 else '低'}"
                       f"{fmt_num(abs(diff), 1)}%；优良天数比例分别为{fmt_num(lo['good_share'], 1)}%和"
                       f"{fmt_num(co['good_share'], 1)}%。") if zh else
@@ -580,7 +585,7 @@ def _paragraphs(b: Briefing) -> dict[str, list[str]]:
     if len(b.episodes):
         e = b.episodes.iloc[0]
         order = _onset_text(b, int(e["episode_id"]))
-        out["s3"] = [(f"时段内共识别污染过程{len(b.episodes)}次。第1次过程自{fmt_time(e['start'], 'zh')}至"
+        out["episodes"] = [(f"时段内共识别污染过程{len(b.episodes)}次。第1次过程自{fmt_time(e['start'], 'zh')}至"
                       f"{fmt_time(e['end'], 'zh')}，持续{int(e['duration'])}小时，峰值AQI为{fmt_num(e['peak_aqi'])}"
                       f"（{n.get(e['peak_unit'], e['peak_unit'])}，{fmt_time(e['peak_time'], 'zh')}），首要污染物为"
                       f"{primary_label(e['primary_pollutants'], 'zh')}；各单元进入污染的先后为：{order}。") if zh else
@@ -589,22 +594,22 @@ def _paragraphs(b: Briefing) -> dict[str, list[str]]:
                       f"({n.get(e['peak_unit'], e['peak_unit'])}, {fmt_time(e['peak_time'], 'en')}), primary pollutant "
                       f"{primary_label(e['primary_pollutants'], 'en')}; onset order: {order}.")]
         if pd.Timestamp(e["start"]) <= b.t0:
-            out["s3"].append("注：该过程在统计时段开始时已在进行，进入污染时间按时段起点计，实际起始时间更早。" if zh else
+            out["episodes"].append("注：该过程在统计时段开始时已在进行，进入污染时间按时段起点计，实际起始时间更早。" if zh else
                              "Note: this episode was already under way when the period began; onset times are "
                              "clipped to the start of the period.")
     else:
-        out["s3"] = [_t("no_episode", b.lang)]
+        out["episodes"] = [_t("no_episode", b.lang)]
     reg = b.primary[b.primary["station"] == "region"].sort_values("share", ascending=False)
     reg = reg[reg["count"] > 0]
     unit_word = ("小时" if zh else "hours") if b.primary_unit == "hour" else ("天" if zh else "days")
     if len(reg):
         parts = [f"{pollutant_label(p.pollutant, b.lang)} {fmt_num(p.share, 1)}%" for p in reg.itertuples()]
-        out["s4"] = [(f"按{unit_word}统计（AQI>50的{unit_word}），区域首要污染物占比：{'、'.join(parts)}。") if zh else
+        out["primary"] = [(f"按{unit_word}统计（AQI>50的{unit_word}），区域首要污染物占比：{'、'.join(parts)}。") if zh else
                      f"Counted over {unit_word} with AQI > 50, the region's primary pollutant shares were: "
                      f"{', '.join(parts)}."]
     nr = b.near
     tot_c, tot_w = int(nr["critical_days"].sum()), int(nr["warnings_started"].sum())
-    out["s5"] = [(f"时段内各单元合计临界天（日AQI {CRITICAL_BAND[0]}–{CRITICAL_BAND[1]}）{tot_c}个；按观测数据回放，"
+    out["warnings"] = [(f"时段内各单元合计临界天（日AQI {CRITICAL_BAND[0]}–{CRITICAL_BAND[1]}）{tot_c}个；按观测数据回放，"
                   f"预警启动或升级{tot_w}次（回放结果仅供参考，以各地实际发布为准）。") if zh else
                  (f"{tot_c} near-threshold unit-days (daily AQI {CRITICAL_BAND[0]}–{CRITICAL_BAND[1]}); replaying the "
                   f"warning scheme on observations gives {tot_w} warning starts/upgrades (indicative only — the "
@@ -664,7 +669,7 @@ def _caveats(b: Briefing, previous_available: bool) -> list[str]:
 
 
 def tables(b: Briefing) -> dict[str, Table]:
-    """Every table of the briefing, keyed t1 … t9 (jurisdictions as rows)."""
+    """Every table of the briefing, keyed by name (:data:`TABLES`; jurisdictions as rows)."""
     lang, n = b.lang, b.names
     s = b.summary
     has_prev = "prev_composite_index" in s
@@ -676,24 +681,24 @@ def tables(b: Briefing) -> dict[str, Table]:
                      "—" if pd.isna(r.composite_rank) else str(int(r.composite_rank)),
                      fmt_num(r.composite_index_change_pct, 1, True) if has_prev else "—",
                      fmt_num(r.pm25_mean_change_pct, 1, True) if has_prev else "—"])
-    out["t1"] = Table("t1", _t("t1", lang), [_t(k, lang) for k in ("unit", "days", "pm25", "pm10", "good", "ci", "rank",
+    out["indicators"] = Table("indicators", _t("tab_indicators", lang), [_t(k, lang) for k in ("unit", "days", "pm25", "pm10", "good", "ci", "rank",
                                                                     "ci_yoy", "pm25_yoy")], rows,
                       note=("注：排名按综合指数由低到高（1为最好），仅在各单元间排名；“—”表示无数据。" if lang == "zh" else
                             "Rank by composite index, lowest = 1 (best), among jurisdictions; '—' = no data."), data=s)
     rows = [[n.get(r.station, r.station), *[str(int(getattr(r, f"days_level_{k}"))) for k in range(1, 7)],
              str(int(r.exceedance_days))] for r in s.itertuples()]
-    out["t2"] = Table("t2", _t("t2", lang), [_t("unit", lang), *[category_name(k, lang) for k in range(1, 7)],
+    out["category_days"] = Table("category_days", _t("tab_category_days", lang), [_t("unit", lang), *[category_name(k, lang) for k in range(1, 7)],
                                              _t("exceed", lang)], rows, data=s)
     sd = b.sides.dropna(subset=["n_days"])
     rows = [[n.get(r.station, r.station), str(int(r.n_days)), fmt_num(r.pm25_mean), fmt_num(r.pm10_mean),
              fmt_num(r.good_share, 1), fmt_num(r.composite_index, 2), str(int(r.exceedance_days)), str(int(r.heavy_days))]
             for r in sd.itertuples()]
-    out["t3"] = Table("t3", _t("t3", lang), [_t(k, lang) for k in ("unit", "days", "pm25", "pm10", "good", "ci",
+    out["local_vs_corps"] = Table("local_vs_corps", _t("tab_local_vs_corps", lang), [_t(k, lang) for k in ("unit", "days", "pm25", "pm10", "good", "ci",
                                                                     "exceed", "heavy")], rows, data=b.sides)
     rows = [[str(e.episode_id), f"{fmt_time(e.start, lang)}—{fmt_time(e.end, lang)}", str(int(e.duration)),
              fmt_num(e.peak_aqi), n.get(e.peak_unit, e.peak_unit), primary_label(e.primary_pollutants, lang),
              _onset_text(b, int(e.episode_id))] for e in b.episodes.itertuples()]
-    out["t4"] = Table("t4", _t("t4", lang), [_t(k, lang) for k in ("episode", "span", "hours", "peak", "peak_unit",
+    out["episodes"] = Table("episodes", _t("tab_episodes", lang), [_t(k, lang) for k in ("episode", "span", "hours", "peak", "peak_unit",
                                                                     "primary", "onset")], rows, data=b.episodes)
     pw = b.primary.pivot_table(index="station", columns="pollutant", values="share", aggfunc="first")
     cols = [p for p in ("pm25", "pm10", "o3", "o3_8h", "no2", "so2", "co")
@@ -702,7 +707,7 @@ def tables(b: Briefing) -> dict[str, Table]:
     rows = [[n.get(u, u), *[fmt_num(pw.loc[u, p], 1) if u in pw.index else "—" for p in cols],
              str(int(nn.get(u, 0)))] for u in ["region", *b.units]]
     unit_word = ("小时数" if lang == "zh" else "hours") if b.primary_unit == "hour" else ("天数" if lang == "zh" else "days")
-    out["t5"] = Table("t5", _t("t5", lang), [_t("unit", lang), *[pollutant_label(p, lang) for p in cols],
+    out["primary_shares"] = Table("primary_shares", _t("tab_primary_shares", lang), [_t("unit", lang), *[pollutant_label(p, lang) for p in cols],
                                              ("AQI>50的" + unit_word) if lang == "zh" else f"AQI>50 {unit_word}"], rows,
                       note=("注：并列首要污染物分别计入，合计可能超过100%。" if lang == "zh" else
                             "Tied primary pollutants count for each, so a row may exceed 100 %."), data=b.primary)
@@ -713,7 +718,7 @@ def tables(b: Briefing) -> dict[str, Table]:
 
     rows = [[n.get(r.station, r.station), str(r.critical_days), str(r.days_over_100), str(r.near_hours),
              str(r.warnings_started), lv(r.highest_state)] for r in b.near.itertuples()]
-    out["t6"] = Table("t6", _t("t6", lang), [_t("unit", lang), _t("critical_days", lang), _t("exceed", lang),
+    out["near_threshold"] = Table("near_threshold", _t("tab_near_threshold", lang), [_t("unit", lang), _t("critical_days", lang), _t("exceed", lang),
                                              _t("near_hours", lang), _t("warn_events", lang), _t("max_state", lang)], rows,
                       note=(f"注：临界小时数为小时AQI距类别上限（100、150、200、300）不超过{NEAR_BAND}的小时数；预警为按观测数据回放。"
                             if lang == "zh" else f"Near-threshold hours: hourly AQI within {NEAR_BAND} below a category "
@@ -723,13 +728,13 @@ def tables(b: Briefing) -> dict[str, Table]:
 
     rows = [[n.get(e.jurisdiction, e.jurisdiction), fmt_time(e.time, lang), ev(e.event), lv(e.state)]
             for e in b.events.itertuples()]
-    out["t7"] = Table("t7", _t("t7", lang), [_t(k, lang) for k in ("unit", "time", "event", "level")], rows,
+    out["warning_events"] = Table("warning_events", _t("tab_warning_events", lang), [_t(k, lang) for k in ("unit", "time", "event", "level")], rows,
                       data=b.events)
     c = b.completeness
     rows = [[n.get(r.station, r.station), str(r.n_stations), fmt_num(r.capture_pm25, 1),
              f"{r.n_valid_days}/{r.days_in_period}", _t("valid_yes" if r.valid_statistic else "valid_no", lang)]
             for r in c.itertuples()]
-    out["t8"] = Table("t8", _t("t8", lang), [_t("unit", lang), _t("stations", lang), _t("capture", lang),
+    out["completeness"] = Table("completeness", _t("tab_completeness", lang), [_t("unit", lang), _t("stations", lang), _t("capture", lang),
                                              _t("days", lang), _t("valid_stat", lang)], rows, data=c)
     if b.derivation is not None and len(b.derivation):
         st_names = region.stations().set_index("code")["name_zh" if lang == "zh" else "name_en"].to_dict()
@@ -747,7 +752,7 @@ def tables(b: Briefing) -> dict[str, Table]:
         rows = [[n.get(r.jurisdiction, r.jurisdiction), fmt_day(r.date, lang), fmt_num(r.aqi),
                  f"{len([c for c in r.counted.split(';') if c])}/{r.n_stations}", who(r.partly), who(r.left_out)]
                 for r in b.derivation.itertuples()]
-        out["t10"] = Table("t10", i18n_t("eval_annex_table", lang),
+        out["derivation"] = Table("derivation", i18n_t("eval_annex_table", lang),
                            [_t("unit", lang), i18n_t("eval_day", lang), "AQI", i18n_t("eval_annex_counted", lang),
                             i18n_t("eval_annex_partly", lang), i18n_t("eval_annex_left_out", lang)], rows,
                            data=b.derivation)
@@ -756,7 +761,7 @@ def tables(b: Briefing) -> dict[str, Table]:
 
         rows = [[a.item, a.action, a.responsible, a.cooperating or "—", a.deadline,
                  STATUSES.get(a.status, (a.status, a.status))[0 if lang == "zh" else 1]] for a in b.actions.itertuples()]
-        out["t9"] = Table("t9", _t("t9", lang), [_t(k, lang) for k in ("item", "action", "responsible", "cooperating",
+        out["actions"] = Table("actions", _t("tab_actions", lang), [_t(k, lang) for k in ("item", "action", "responsible", "cooperating",
                                                                         "deadline", "status")], rows, data=b.actions)
     return out
 
@@ -773,24 +778,24 @@ def blocks(b: Briefing) -> list[tuple]:
     per = _period_text(b)
     out: list[tuple] = [("issuer", b.issuer), ("number", _t("number", lang)), ("title", b.title),
                         ("subtitle", f"（{per}）" if lang == "zh" else f"({per})"), ("note", _t("draft", lang))]
-    out += [("h1", _t("s1", lang)), *[("p", p) for p in b.paragraphs.get("s1", [])], ("table", tb["t1"]),
-            ("table", tb["t2"])]
-    out += [("h1", _t("s2", lang)), *[("p", p) for p in b.paragraphs.get("s2", [])], ("table", tb["t3"])]
-    out += [("h1", _t("s3", lang)), *[("p", p) for p in b.paragraphs.get("s3", [])]]
+    out += [("h1", _t("sec_summary", lang)), *[("p", p) for p in b.paragraphs.get("summary", [])], ("table", tb["indicators"]),
+            ("table", tb["category_days"])]
+    out += [("h1", _t("sec_local_vs_corps", lang)), *[("p", p) for p in b.paragraphs.get("local_vs_corps", [])], ("table", tb["local_vs_corps"])]
+    out += [("h1", _t("sec_episodes", lang)), *[("p", p) for p in b.paragraphs.get("episodes", [])]]
     if len(b.episodes):
-        out.append(("table", tb["t4"]))
-    out += [("h1", _t("s4", lang)), *[("p", p) for p in b.paragraphs.get("s4", [])], ("table", tb["t5"])]
-    out += [("h1", _t("s5", lang)), *[("p", p) for p in b.paragraphs.get("s5", [])], ("table", tb["t6"])]
-    out.append(("table", tb["t7"]) if len(b.events) else ("p", _t("no_events", lang)))
-    out += [("h1", _t("s6", lang)), ("table", tb["t8"])]
+        out.append(("table", tb["episodes"]))
+    out += [("h1", _t("sec_primary", lang)), *[("p", p) for p in b.paragraphs.get("primary", [])], ("table", tb["primary_shares"])]
+    out += [("h1", _t("sec_warnings", lang)), *[("p", p) for p in b.paragraphs.get("warnings", [])], ("table", tb["near_threshold"])]
+    out.append(("table", tb["warning_events"]) if len(b.events) else ("p", _t("no_events", lang)))
+    out += [("h1", _t("sec_data_quality", lang)), ("table", tb["completeness"])]
     out += [("p", f"{i}. {c}" if lang == "en" else f"{'（' + '一二三四五六七八九十'[i - 1] + '）' if i <= 10 else str(i) + '.'}{c}")
             for i, c in enumerate(b.caveats, start=1)]
-    out.append(("h1", _t("s7", lang)))
+    out.append(("h1", _t("sec_figures", lang)))
     for f in b.figures:
         zh, en = FIGURE_CAPTIONS[f.name]
         out.append(("figure", f.name, (zh if lang == "zh" else en) + f.title))
     if b.minutes or (b.actions is not None and len(b.actions)):
-        out.append(("h1", _t("s8", lang)))
+        out.append(("h1", _t("sec_minutes", lang)))
         if b.minutes:
             m = b.minutes
             sep = _sep(lang)
@@ -800,10 +805,10 @@ def blocks(b: Briefing) -> list[tuple]:
                         f"{_t('participants', lang)}: {sep.join(m['participants'])}"))
             out.append(("p", f"{_t('items', lang)}：{sep.join(m['items'])}" if lang == "zh" else
                         f"{_t('items', lang)}: {sep.join(m['items'])}"))
-        if "t9" in tb:
-            out.append(("table", tb["t9"]))
-    if "t10" in tb:
-        out += [("h1", i18n_t("eval_annex", lang)), ("p", i18n_t("eval_method", lang)), ("table", tb["t10"])]
+        if "actions" in tb:
+            out.append(("table", tb["actions"]))
+    if "derivation" in tb:
+        out += [("h1", i18n_t("eval_annex", lang)), ("p", i18n_t("eval_method", lang)), ("table", tb["derivation"])]
     out.append(("date", f"{b.issuer}\n{fmt_day(b.issue_date, lang)}"))
     return out
 

@@ -172,7 +172,7 @@ def test_english_briefing(store_path):
     html = report.to_html(b)
     assert "1. Summary of the period" in html and "Shihezi (8th Division)" in html
     assert b.units == ["urumqi", "shihezi"]
-    t1 = report.tables(b)["t1"]
+    t1 = report.tables(b)["indicators"]
     assert [r[0] for r in t1.rows] == ["Whole region", "Urumqi", "Shihezi (8th Division)"]
 
 
@@ -209,3 +209,12 @@ def test_fmt_num_missing_and_sign():
     assert report.fmt_num(pd.NA) == "—"
     assert report.fmt_num(-3.04, 1, True) == "-3.0"
     assert report.fmt_num(2.5, 1, True) == "+2.5"
+
+
+def test_sections_and_tables_have_names(briefing):
+    """Issue 13 §5: the document model's parts are named, and the meeting page asks for them by name."""
+    assert set(briefing.paragraphs) <= set(report.SECTIONS)
+    assert {"summary", "local_vs_corps", "episodes", "warnings"} <= set(briefing.paragraphs)
+    assert set(report.tables(briefing)) <= set(report.TABLES)
+    src = (ROOT / "pages" / "meeting.py").read_text()
+    assert '"t6"' not in src and 'tables["near_threshold"]' in src
