@@ -46,7 +46,7 @@ from regionair.analysis.trends import calendar_data
 from regionair.core import aqi, region
 from regionair.core import standards as S
 from regionair.core.files import atomic_write
-from regionair.core.i18n import category_name, pollutant_label, primary_label
+from regionair.core.i18n import category_name, pair_text, pollutant_label, primary_label
 from regionair.core.i18n import t as i18n_t
 from regionair.core.nomenclature import POLLUTANTS, SOURCE_PRECEDENCE, TZ
 from regionair.errors import InputError, RegionairError
@@ -69,87 +69,10 @@ NEAR_BAND = 15
 NEAR_BOUNDARIES = (100, 150, 200, 300)
 BASIS = "HJ663-2013"
 
-_T: dict[str, tuple[str, str]] = {
-    "title": ("乌—昌—石区域环境空气质量会商简报", "Urumqi–Changji–Shihezi regional air-quality briefing"),
-    "issuer": ("（发文单位）", "[Issuing unit]"),
-    "number": ("第（ ）期", "No. ( )"),
-    "draft": ("（征求意见稿，数据未经审核）", "(Draft for comment — provisional, unaudited data)"),
-    "sec_summary": ("一、总体情况", "1. Summary of the period"),
-    "sec_local_vs_corps": ("二、地方与兵团对比", "2. Local government vs XPCC (Corps)"),
-    "sec_episodes": ("三、污染过程", "3. Pollution episodes"),
-    "sec_primary": ("四、首要污染物", "4. Primary pollutants"),
-    "sec_warnings": ("五、临界天与预警", "5. Near-threshold days and warnings"),
-    "sec_data_quality": ("六、数据完整性与说明", "6. Data completeness and caveats"),
-    "sec_figures": ("七、附图", "7. Figures"),
-    "sec_minutes": ("八、会商纪要", "8. Meeting minutes"),
-    "unit": ("单元", "Unit"),
-    "days": ("有效天数", "Valid days"),
-    "pm25": ("PM2.5（µg/m³）", "PM2.5 (µg/m³)"),
-    "pm10": ("PM10（µg/m³）", "PM10 (µg/m³)"),
-    "good": ("优良天数比例（%）", "Good days (%)"),
-    "ci": ("综合指数", "Composite index"),
-    "rank": ("排名", "Rank"),
-    "ci_yoy": ("综合指数同比（%）", "Composite index vs last year (%)"),
-    "pm25_yoy": ("PM2.5同比（%）", "PM2.5 vs last year (%)"),
-    "exceed": ("超标天数", "Days AQI>100"),
-    "heavy": ("重度及以上天数", "Days AQI>200"),
-    "tab_indicators": ("表1 各单元主要指标", "Table 1. Main indicators by unit"),
-    "tab_category_days": ("表2 各单元各级别天数", "Table 2. Days by AQI category"),
-    "tab_local_vs_corps": ("表3 地方与兵团对比", "Table 3. Local government vs Corps"),
-    "tab_episodes": ("表4 污染过程", "Table 4. Episodes"),
-    "tab_primary_shares": ("表5 首要污染物占比（%）", "Table 5. Share as primary pollutant (%)"),
-    "tab_near_threshold": ("表6 临界天与预警", "Table 6. Near-threshold days and warnings"),
-    "tab_warning_events": ("表7 预警事件（按观测回放）", "Table 7. Warning events (replayed from observations)"),
-    "tab_completeness": ("表8 数据完整性", "Table 8. Data completeness"),
-    "tab_actions": ("表9 商定事项", "Table 9. Agreed actions"),
-    "f_map": ("区域空气质量（{day} 日AQI）", "Regional air quality (daily AQI, {day})"),
-    "f_trend": ("各单元AQI变化", "AQI by unit"),
-    "f_cal": ("各单元日AQI日历", "Daily AQI calendar by unit"),
-    "f_primary": ("各单元首要污染物占比", "Primary pollutant shares by unit"),
-    "episode": ("编号", "No."),
-    "span": ("起止时间", "Period"),
-    "hours": ("持续（小时）", "Duration (h)"),
-    "peak": ("峰值AQI", "Peak AQI"),
-    "peak_unit": ("峰值单元", "Peak unit"),
-    "primary": ("首要污染物", "Primary pollutant"),
-    "onset": ("进入污染先后（AQI>100）", "Onset order (AQI > 100)"),
-    "critical_days": ("临界天数（日AQI 90–110）", "Near-threshold days (daily AQI 90–110)"),
-    "near_hours": ("临界小时数", "Near-threshold hours"),
-    "warn_events": ("预警启动/升级次数", "Warnings started/upgraded"),
-    "max_state": ("最高预警级别", "Highest level"),
-    "time": ("时间", "Time"),
-    "event": ("事件", "Event"),
-    "level": ("级别", "Level"),
-    "stations": ("评价站点数", "Stations"),
-    "capture": ("PM2.5小时数据获取率（%）", "PM2.5 hourly capture (%)"),
-    "valid_stat": ("统计有效性", "Statistic valid"),
-    "valid_yes": ("有效", "valid"),
-    "valid_no": ("不足", "insufficient"),
-    "region": ("全区域", "Whole region"),
-    "item": ("议题", "Item"),
-    "action": ("商定事项", "Action"),
-    "responsible": ("责任单位", "Responsible unit"),
-    "cooperating": ("配合单位", "Cooperating units"),
-    "deadline": ("完成时限", "Deadline"),
-    "status": ("进展", "Status"),
-    "participants": ("参会单位", "Participants"),
-    "meeting_date": ("会商日期", "Meeting date"),
-    "items": ("会商议题", "Items discussed"),
-    "none": ("无", "None"),
-    "no_episode": ("所选时段内未识别出污染过程（任一单元小时AQI>100持续6小时以上）。",
-                   "No episode in the period (no unit with hourly AQI > 100 for 6 h or more)."),
-    "no_events": ("所选时段内无预警事件。", "No warning events in the period."),
-}
 _LEVELS = {"none": ("无", "none"), "yellow": ("黄色预警", "Yellow"), "orange": ("橙色预警", "Orange"),
            "red": ("红色预警", "Red"), "temporary": ("临时管控", "Temporary controls"), "blue": ("蓝色预警", "Blue")}
 _EVENTS = {"start": ("启动", "start"), "upgrade": ("升级", "upgrade"), "lift": ("解除", "lift"),
            "clear": ("结束", "clear")}
-
-
-def _t(key: str, lang: str, **fmt) -> str:
-    zh, en = _T[key]
-    s = zh if lang == "zh" else en
-    return s.format(**fmt) if fmt else s
 
 
 # ------------------------------------------------------------------------------------------------
@@ -173,12 +96,12 @@ def fmt_num(v, nd: int = 0, sign: bool = False) -> str:
 
 def fmt_day(d, lang: str) -> str:
     d = pd.Timestamp(d)
-    return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else f"{d:%d %B %Y}".lstrip("0")
+    return i18n_t("rp_fmt_day", lang, y=d.year, m=d.month, d=d.day, month=f"{d:%B}")
 
 
 def fmt_time(t, lang: str) -> str:
     t = pd.Timestamp(t)
-    return f"{t.month}月{t.day}日{t:%H}时" if lang == "zh" else f"{t:%d %b %H:%M}"
+    return i18n_t("rp_fmt_time", lang, m=t.month, d=t.day, dd=f"{t:%d}", mon=f"{t:%b}", hh=f"{t:%H}", hm=f"{t:%H:%M}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -243,10 +166,10 @@ class Briefing:
 
 def _names(lang: str) -> dict[str, str]:
     cat = unit_catalogue()
-    names = cat["name_zh" if lang == "zh" else "name_en"].to_dict()
-    names["region"] = "乌—昌—石区域" if lang == "zh" else "Whole region"
-    names["side:local"] = "地方" if lang == "zh" else "Local government"
-    names["side:corps"] = "兵团" if lang == "zh" else "XPCC (Corps)"
+    names = cat[f"name_{lang}"].to_dict()
+    names["region"] = i18n_t("rp_whole_region", lang)
+    names["side:local"] = i18n_t("rp_side_local", lang)
+    names["side:corps"] = i18n_t("rp_side_corps", lang)
     return names
 
 
@@ -371,7 +294,7 @@ def build_briefing(hourly: pd.DataFrame, start, end, *, jurisdictions=None, lang
     editions = sorted({str(aqi.edition_for(d0)), str(aqi.edition_for(d1))})
 
     b = Briefing(lang=lang, start=d0, end=d1, t0=t0, t1=t1, units=with_data, no_station=no_station, names=names,
-                 editions=editions, title=title or _t("title", lang), issuer=issuer or _t("issuer", lang),
+                 editions=editions, title=title or i18n_t("rp_title", lang), issuer=issuer or i18n_t("rp_issuer", lang),
                  issue_date=pd.Timestamp(issue_date).date() if issue_date is not None else pd.Timestamp.now(tz=TZ).date(),
                  summary=summary, sides=side_tbl, episodes=episodes, onsets=onsets, primary=prim, primary_unit=p_unit,
                  near=near, events=events, completeness=completeness, caveats=[], figures=[],
@@ -458,8 +381,7 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
     lang, names = b.lang, b.names
     period = f"{b.start:%Y-%m-%d}–{b.end:%Y-%m-%d}"
     eds = " / ".join(f"HJ 633-{e}" for e in b.editions)
-    src = "数据来源：中国环境监测总站实时发布数据（未经审核）" if lang == "zh" else "Source: CNEMC real-time release (provisional)"
-    foot = f"{src} · {period} (UTC+8) · {'AQI标准' if lang == 'zh' else 'AQI edition'}: {eds}"
+    foot = i18n_t("rp_figure_footer", lang, period=period, editions=eds)
     items: list[ChartItem] = []
 
     # map: the last day's daily AQI per jurisdiction and station
@@ -477,7 +399,7 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
     st_tbl = st_tbl[["station", "name", "jurisdiction", "side", "longitude", "latitude", "aqi", "category",
                      "primary_pollutants"]]
     bounds = region.boundaries(level="district")
-    fig = charts.region_map(bounds, units_tbl, st_tbl, title=_t("f_map", lang, day=f"{pd.Timestamp(last):%Y-%m-%d}"),
+    fig = charts.region_map(bounds, units_tbl, st_tbl, title=i18n_t("rp_f_map", lang, day=f"{pd.Timestamp(last):%Y-%m-%d}"),
                             lang=lang, day=pd.Timestamp(last).date())
     import plotly.graph_objects as go
 
@@ -492,30 +414,29 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
     else:
         series = dj[["station", "date", "aqi"]].rename(columns={"date": "x"})
     series = series.assign(unit=series["station"].map(names))
-    fig = charts.time_series(series, x="x", y="aqi", color="unit", title=_t("f_trend", lang), y_title="AQI",
+    fig = charts.time_series(series, x="x", y="aqi", color="unit", title=i18n_t("rp_f_trend", lang), y_title="AQI",
                              lang=lang, bands=True)
     if measures is not None and len(measures):
         overlay_measures(fig, measures[measures["jurisdiction"].isin(b.units)], names=names, lang=lang)
     fig.update_layout(legend=dict(y=-0.22))
-    items.append(ChartItem("trend", _foot(fig, foot), series, title=_t("f_trend", lang)))
+    items.append(ChartItem("trend", _foot(fig, foot), series, title=i18n_t("rp_f_trend", lang)))
 
     # calendar of daily AQI
     cal = calendar_data(dj).assign(unit=lambda d: d["station"].map(names))
     cal = cal.assign(date=cal["date"].astype(str), unit=pd.Categorical(cal["unit"], [names.get(u, u) for u in b.units]))
-    fig = charts.calendar_heatmap(cal, title=_t("f_cal", lang), lang=lang)
+    fig = charts.calendar_heatmap(cal, title=i18n_t("rp_f_cal", lang), lang=lang)
     fig.update_xaxes(type="category", tickangle=0)
     fig.update_traces(texttemplate="%{z:.0f}", textfont=dict(size=13, color="white"))
     items.append(ChartItem("calendar", _foot(fig, foot, height=max(340, 200 + 52 * len(b.units)), left=170),
-                           cal, title=_t("f_cal", lang)))
+                           cal, title=i18n_t("rp_f_cal", lang)))
 
     # primary pollutant shares
     sh = b.primary.assign(unit=b.primary["station"].map(names),
                           pollutant_label=b.primary["pollutant"].map(lambda c: pollutant_label(c, lang)))
     sh = sh[sh["count"] > 0]
-    unit_word = ("小时" if lang == "zh" else "hours") if b.primary_unit == "hour" else ("天" if lang == "zh" else "days")
+    unit_word = i18n_t("rp_unit_hours" if b.primary_unit == "hour" else "unit_days", lang)
     fig = charts.stacked_bars(sh, x="unit", y="share", color="pollutant_label",
-                              title=f"{_t('f_primary', lang)}（{unit_word}）" if lang == "zh" else
-                              f"{_t('f_primary', lang)} ({unit_word})", y_title="%")
+                              title=i18n_t("rp_with_unit", lang, text=i18n_t("rp_f_primary", lang), unit=unit_word), y_title="%")
     fig.update_xaxes(categoryorder="array", categoryarray=[names.get(u, u) for u in ["region", *b.units]])
     fig.update_layout(legend=dict(y=-0.22))
     items.append(ChartItem("primary", _foot(fig, foot), sh, title=fig.layout.title.text))
@@ -528,20 +449,19 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
 
 
 def _period_text(b: Briefing) -> str:
-    if b.lang == "zh":
-        a, c = pd.Timestamp(b.start), pd.Timestamp(b.end)
-        tail = f"{c.month}月{c.day}日" if a.year == c.year else fmt_day(c, "zh")
-        return f"{fmt_day(a, 'zh')}至{tail}" if b.start != b.end else fmt_day(a, "zh")
-    return f"{fmt_day(b.start, 'en')} – {fmt_day(b.end, 'en')}" if b.start != b.end else fmt_day(b.start, "en")
+    a, c = pd.Timestamp(b.start), pd.Timestamp(b.end)
+    if b.start == b.end:
+        return fmt_day(a, b.lang)
+    tail = fmt_day(c, b.lang) if a.year != c.year else i18n_t("rp_day_same_year", b.lang, m=c.month, d=c.day, day=fmt_day(c, b.lang))
+    return i18n_t("rp_period_span", b.lang, start=fmt_day(a, b.lang), end=tail)
 
 
 def _sep(lang: str) -> str:
-    return "、" if lang == "zh" else ", "
+    return i18n_t("rp_list_sep", lang)
 
 
 def _paragraphs(b: Briefing) -> dict[str, list[str]]:
-    zh = b.lang == "zh"
-    n = b.names
+    lang, n = b.lang, b.names
     s = b.summary.set_index("station")
     r = s.loc["region"] if "region" in s.index else None
     out: dict[str, list[str]] = {}
@@ -552,114 +472,80 @@ def _paragraphs(b: Briefing) -> dict[str, list[str]]:
     worst = ranked.index[-1] if len(ranked) else None
     if r is not None:
         heavy = int(r.get("days_level_5", 0) or 0) + int(r.get("days_level_6", 0) or 0)
-        if zh:
-            p1 = (f"{per}，乌—昌—石区域PM2.5平均浓度为{fmt_num(r['pm25_mean'])}微克/立方米，PM10平均浓度为"
-                  f"{fmt_num(r['pm10_mean'])}微克/立方米；优良天数比例为{fmt_num(r['good_share'], 1)}%，"
-                  f"重度及以上污染{heavy}天，综合指数为{fmt_num(r['composite_index'], 2)}。")
-            if best is not None and best != worst:
-                p1 += f"各单元中，综合指数最低（相对较好）的是{n.get(best, best)}，最高的是{n.get(worst, worst)}。"
-        else:
-            p1 = (f"From {per}, the region's mean PM2.5 was {fmt_num(r['pm25_mean'])} µg/m³ and PM10 "
-                  f"{fmt_num(r['pm10_mean'])} µg/m³; {fmt_num(r['good_share'], 1)} % of days were good, {heavy} days "
-                  f"were heavily polluted or worse; composite index {fmt_num(r['composite_index'], 2)}.")
-            if best is not None and best != worst:
-                p1 += f" Best composite index: {n.get(best, best)}; worst: {n.get(worst, worst)}."
+        days = int(r["n_days"]) if pd.notna(r.get("n_days")) else 0
+        p1 = i18n_t("rp_p_summary", lang, period=per, pm25=fmt_num(r["pm25_mean"]), pm10=fmt_num(r["pm10_mean"]),
+                good=fmt_num(r["good_share"], 1), days=days, heavy=heavy, ci=fmt_num(r["composite_index"], 2))
+        if best is not None and best != worst:
+            p1 += i18n_t("rp_p_best_worst", lang, best=n.get(best, best), worst=n.get(worst, worst))
         if "prev_composite_index" in s and pd.notna(r.get("prev_composite_index")):
-            p1 += (f"与上年同期相比，区域综合指数变化{fmt_num(r['composite_index_change_pct'], 1, True)}%，PM2.5浓度变化"
-                   f"{fmt_num(r['pm25_mean_change_pct'], 1, True)}%。" if zh else
-                   f" Compared with the same period last year the composite index changed by "
-                   f"{fmt_num(r['composite_index_change_pct'], 1, True)} % and PM2.5 by "
-                   f"{fmt_num(r['pm25_mean_change_pct'], 1, True)} %.")
+            p1 += i18n_t("rp_p_yoy", lang, ci=fmt_num(r["composite_index_change_pct"], 1, True),
+                     pm25=fmt_num(r["pm25_mean_change_pct"], 1, True))
         out["summary"] = [p1]
     sd = b.sides.set_index("station")
     if {"side:local", "side:corps"} <= set(sd.index):
         lo, co = sd.loc["side:local"], sd.loc["side:corps"]
         diff = 100.0 * (co["pm25_mean"] - lo["pm25_mean"]) / lo["pm25_mean"] if lo["pm25_mean"] else np.nan
-        out["local_vs_corps"] = [(f"地方所属单元PM2.5平均浓度为{fmt_num(lo['pm25_mean'])}微克/立方米，兵团所属单元为"
-                      f"{fmt_num(co['pm25_mean'])}微克/立方米，兵团较地方{'高' if diff >= 0 else '低'}"
-                      f"{fmt_num(abs(diff), 1)}%；优良天数比例分别为{fmt_num(lo['good_share'], 1)}%和"
-                      f"{fmt_num(co['good_share'], 1)}%。") if zh else
-                     (f"Mean PM2.5 was {fmt_num(lo['pm25_mean'])} µg/m³ in local-government units and "
-                      f"{fmt_num(co['pm25_mean'])} µg/m³ in Corps units ({fmt_num(diff, 1, True)} %); good-day shares "
-                      f"{fmt_num(lo['good_share'], 1)} % and {fmt_num(co['good_share'], 1)} %.")]
+        out["local_vs_corps"] = [i18n_t("rp_p_sides", lang, local=fmt_num(lo["pm25_mean"]), corps=fmt_num(co["pm25_mean"]),
+                                    direction=i18n_t("rp_higher" if diff >= 0 else "lower", lang), diff=fmt_num(abs(diff), 1),
+                                    signed=fmt_num(diff, 1, True), good_local=fmt_num(lo["good_share"], 1),
+                                    good_corps=fmt_num(co["good_share"], 1))]
     if len(b.episodes):
         e = b.episodes.iloc[0]
-        order = _onset_text(b, int(e["episode_id"]))
-        out["episodes"] = [(f"时段内共识别污染过程{len(b.episodes)}次。第1次过程自{fmt_time(e['start'], 'zh')}至"
-                      f"{fmt_time(e['end'], 'zh')}，持续{int(e['duration'])}小时，峰值AQI为{fmt_num(e['peak_aqi'])}"
-                      f"（{n.get(e['peak_unit'], e['peak_unit'])}，{fmt_time(e['peak_time'], 'zh')}），首要污染物为"
-                      f"{primary_label(e['primary_pollutants'], 'zh')}；各单元进入污染的先后为：{order}。") if zh else
-                     (f"{len(b.episodes)} episode(s) in the period. The first ran from {fmt_time(e['start'], 'en')} to "
-                      f"{fmt_time(e['end'], 'en')} ({int(e['duration'])} h), peak AQI {fmt_num(e['peak_aqi'])} "
-                      f"({n.get(e['peak_unit'], e['peak_unit'])}, {fmt_time(e['peak_time'], 'en')}), primary pollutant "
-                      f"{primary_label(e['primary_pollutants'], 'en')}; onset order: {order}.")]
+        out["episodes"] = [i18n_t("rp_p_episode", lang, n=len(b.episodes), start=fmt_time(e["start"], lang),
+                              end=fmt_time(e["end"], lang), hours=int(e["duration"]), peak=fmt_num(e["peak_aqi"]),
+                              unit=n.get(e["peak_unit"], e["peak_unit"]), peak_time=fmt_time(e["peak_time"], lang),
+                              primary=primary_label(e["primary_pollutants"], lang),
+                              order=_onset_text(b, int(e["episode_id"])))]
         if pd.Timestamp(e["start"]) <= b.t0:
-            out["episodes"].append("注：该过程在统计时段开始时已在进行，进入污染时间按时段起点计，实际起始时间更早。" if zh else
-                             "Note: this episode was already under way when the period began; onset times are "
-                             "clipped to the start of the period.")
+            out["episodes"].append(i18n_t("rp_p_episode_censored", lang))
     else:
-        out["episodes"] = [_t("no_episode", b.lang)]
+        out["episodes"] = [i18n_t("rp_no_episode", lang)]
     reg = b.primary[b.primary["station"] == "region"].sort_values("share", ascending=False)
     reg = reg[reg["count"] > 0]
-    unit_word = ("小时" if zh else "hours") if b.primary_unit == "hour" else ("天" if zh else "days")
     if len(reg):
-        parts = [f"{pollutant_label(p.pollutant, b.lang)} {fmt_num(p.share, 1)}%" for p in reg.itertuples()]
-        out["primary"] = [(f"按{unit_word}统计（AQI>50的{unit_word}），区域首要污染物占比：{'、'.join(parts)}。") if zh else
-                     f"Counted over {unit_word} with AQI > 50, the region's primary pollutant shares were: "
-                     f"{', '.join(parts)}."]
+        parts = [f"{pollutant_label(p.pollutant, lang)} {fmt_num(p.share, 1)}%" for p in reg.itertuples()]
+        out["primary"] = [i18n_t("rp_p_primary", lang, unit=i18n_t("rp_unit_hours" if b.primary_unit == "hour" else "unit_days", lang),
+                             shares=_sep(lang).join(parts))]
     nr = b.near
-    tot_c, tot_w = int(nr["critical_days"].sum()), int(nr["warnings_started"].sum())
-    out["warnings"] = [(f"时段内各单元合计临界天（日AQI {CRITICAL_BAND[0]}–{CRITICAL_BAND[1]}）{tot_c}个；按观测数据回放，"
-                  f"预警启动或升级{tot_w}次（回放结果仅供参考，以各地实际发布为准）。") if zh else
-                 (f"{tot_c} near-threshold unit-days (daily AQI {CRITICAL_BAND[0]}–{CRITICAL_BAND[1]}); replaying the "
-                  f"warning scheme on observations gives {tot_w} warning starts/upgrades (indicative only — the "
-                  "warnings actually issued are those published by each jurisdiction).")]
+    out["warnings"] = [i18n_t("rp_p_warnings", lang, lo=CRITICAL_BAND[0], hi=CRITICAL_BAND[1],
+                          critical=int(nr["critical_days"].sum()), started=int(nr["warnings_started"].sum()))]
     return out
 
 
 def _onset_text(b: Briefing, episode_id: int) -> str:
+    """Onset order of an episode's units; units already above 100 when the period begins are censored: they are
+    named as such, not ranked (their real onset is earlier and its order unknown)."""
     on = b.onsets[b.onsets["episode_id"] == episode_id].sort_values(["rank", "unit"])
-    arrow = "→" if b.lang == "zh" else " → "
-    return arrow.join(f"{b.names.get(o.unit, o.unit)}（{fmt_time(o.first_100, b.lang)}）" if b.lang == "zh" else
-                      f"{b.names.get(o.unit, o.unit)} ({fmt_time(o.first_100, b.lang)})"
-                      for o in on.itertuples() if pd.notna(o.first_100))
+    on = on[on["first_100"].notna()]
+    early = pd.to_datetime(on["first_100"]) <= b.t0
+    ordered = i18n_t("rp_arrow", b.lang).join(
+        i18n_t("rp_unit_at", b.lang, unit=b.names.get(o.unit, o.unit), time=fmt_time(o.first_100, b.lang))
+        for o in on[~early].itertuples())
+    if not early.any():
+        return ordered
+    already = i18n_t("rp_onset_already", b.lang, units=_sep(b.lang).join(b.names.get(u, u) for u in on.loc[early, "unit"]))
+    return already if not ordered else i18n_t("rp_onset_then", b.lang, already=already, ordered=ordered)
 
 
 def _caveats(b: Briefing, previous_available: bool) -> list[str]:
-    zh = b.lang == "zh"
-    sep = _sep(b.lang)
-    eds = "、".join(f"HJ 633-{e}" for e in b.editions) if zh else ", ".join(f"HJ 633-{e}" for e in b.editions)
-    c = [("数据为中国环境监测总站实时发布的国控站点小时数据，未经审核（暂定数据），可能被修订；正式评价以审核后数据为准。" if zh else
-          "Hourly data of the national network as released in real time by CNEMC: provisional, unaudited and "
-          "subject to revision; official assessments use validated data."),
-         (f"AQI按{eds}计算（按自然日确定适用版本）；区域及各单元浓度为所辖评价站点（不含对照点）的算术平均。" if zh else
-          f"AQI per {eds} (edition chosen by natural day); unit concentrations are the arithmetic mean of their "
-          "evaluation stations (background stations excluded)."),
-         (f"综合指数按{S.COMPOSITE_BASES[BASIS]['label_zh']}计算，为所选时段评价结果，不代替年度考核排名。" if zh else
-          f"Composite index: {S.COMPOSITE_BASES[BASIS]['label_en']}; an evaluation over the selected period, "
-          "not the official annual ranking.")]
+    lang, sep = b.lang, _sep(b.lang)
+    eds = sep.join(f"HJ 633-{e}" for e in b.editions)
+    c = [i18n_t("rp_c_provisional", lang), i18n_t("rp_c_editions", lang, editions=eds),
+         i18n_t("rp_c_composite", lang, basis=S.COMPOSITE_BASES[BASIS][f"label_{lang}"])]
     inval = b.completeness[~b.completeness["valid_statistic"]]
     if len(inval):
-        who = sep.join(b.names.get(u, u) for u in inval["station"])
-        c.append(f"{who}的有效天数不足（GB 3095表4按月比例要求），相关统计仅供参考。" if zh else
-                 f"Too few valid days for a valid statistic (GB 3095 Table 4, pro rata per month): {who}.")
+        c.append(i18n_t("rp_c_too_few_days", lang, units=sep.join(b.names.get(u, u) for u in inval["station"])))
     if not previous_available:
-        c.append("上年同期无数据，同比变化未计算。" if zh else "No data for the same period last year: changes not computed.")
+        c.append(i18n_t("rp_c_no_previous", lang))
     if b.no_station:
-        who = sep.join(b.names.get(u, u) for u in b.no_station)
-        c.append(f"{who}无国控评价站点，未列入统计表。" if zh else
-                 f"No national evaluation station (not in the tables): {who}.")
-    c.append("预警事件为按现行预警方案对观测数据的回放，不是实际发布记录。" if zh else
-             "Warning events replay the warning scheme on observations; they are not the record of warnings issued.")
+        c.append(i18n_t("rp_c_no_station", lang, units=sep.join(b.names.get(u, u) for u in b.no_station)))
+    c.append(i18n_t("rp_c_replayed", lang))
     m = b.meta
     if m.get("snapshot_id"):
-        c.append((f"会商快照 {m['snapshot_id']}：数据截至{fmt_time(m['cutoff'], 'zh')}，于{pd.Timestamp(m['frozen_at']):%Y-%m-%d %H:%M}冻结"
-                  "；其后入库或修订的数据未计入。") if zh else
-                 (f"Meeting snapshot {m['snapshot_id']}: data up to {fmt_time(m['cutoff'], 'en')}, frozen at "
-                  f"{pd.Timestamp(m['frozen_at']):%Y-%m-%d %H:%M}; later ingests and revisions are not included."))
+        c.append(i18n_t("rp_c_snapshot", lang, id=m["snapshot_id"], cutoff=fmt_time(m["cutoff"], lang),
+                    frozen=f"{pd.Timestamp(m['frozen_at']):%Y-%m-%d %H:%M}"))
     if m.get("store_version") is not None:
-        c.append(f"数据版本：库版本 {m.get('store_version')}，数据版本 {m.get('data_version')}。" if zh else
-                 f"Data version: store {m.get('store_version')}, data {m.get('data_version')}.")
+        c.append(i18n_t("rp_c_version", lang, store=m.get("store_version"), data=m.get("data_version")))
     return c
 
 
@@ -681,24 +567,23 @@ def tables(b: Briefing) -> dict[str, Table]:
                      "—" if pd.isna(r.composite_rank) else str(int(r.composite_rank)),
                      fmt_num(r.composite_index_change_pct, 1, True) if has_prev else "—",
                      fmt_num(r.pm25_mean_change_pct, 1, True) if has_prev else "—"])
-    out["indicators"] = Table("indicators", _t("tab_indicators", lang), [_t(k, lang) for k in ("unit", "days", "pm25", "pm10", "good", "ci", "rank",
+    out["indicators"] = Table("indicators", i18n_t("rp_tab_indicators", lang), [i18n_t("rp_" + k, lang) for k in ("unit", "days", "pm25", "pm10", "good", "ci", "rank",
                                                                     "ci_yoy", "pm25_yoy")], rows,
-                      note=("注：排名按综合指数由低到高（1为最好），仅在各单元间排名；“—”表示无数据。" if lang == "zh" else
-                            "Rank by composite index, lowest = 1 (best), among jurisdictions; '—' = no data."), data=s)
+                      note=i18n_t("rp_note_rank", lang), data=s)
     rows = [[n.get(r.station, r.station), *[str(int(getattr(r, f"days_level_{k}"))) for k in range(1, 7)],
              str(int(r.exceedance_days))] for r in s.itertuples()]
-    out["category_days"] = Table("category_days", _t("tab_category_days", lang), [_t("unit", lang), *[category_name(k, lang) for k in range(1, 7)],
-                                             _t("exceed", lang)], rows, data=s)
+    out["category_days"] = Table("category_days", i18n_t("rp_tab_category_days", lang), [i18n_t("rp_unit", lang), *[category_name(k, lang) for k in range(1, 7)],
+                                             i18n_t("rp_exceed", lang)], rows, data=s)
     sd = b.sides.dropna(subset=["n_days"])
     rows = [[n.get(r.station, r.station), str(int(r.n_days)), fmt_num(r.pm25_mean), fmt_num(r.pm10_mean),
              fmt_num(r.good_share, 1), fmt_num(r.composite_index, 2), str(int(r.exceedance_days)), str(int(r.heavy_days))]
             for r in sd.itertuples()]
-    out["local_vs_corps"] = Table("local_vs_corps", _t("tab_local_vs_corps", lang), [_t(k, lang) for k in ("unit", "days", "pm25", "pm10", "good", "ci",
+    out["local_vs_corps"] = Table("local_vs_corps", i18n_t("rp_tab_local_vs_corps", lang), [i18n_t("rp_" + k, lang) for k in ("unit", "days", "pm25", "pm10", "good", "ci",
                                                                     "exceed", "heavy")], rows, data=b.sides)
     rows = [[str(e.episode_id), f"{fmt_time(e.start, lang)}—{fmt_time(e.end, lang)}", str(int(e.duration)),
              fmt_num(e.peak_aqi), n.get(e.peak_unit, e.peak_unit), primary_label(e.primary_pollutants, lang),
              _onset_text(b, int(e.episode_id))] for e in b.episodes.itertuples()]
-    out["episodes"] = Table("episodes", _t("tab_episodes", lang), [_t(k, lang) for k in ("episode", "span", "hours", "peak", "peak_unit",
+    out["episodes"] = Table("episodes", i18n_t("rp_tab_episodes", lang), [i18n_t("rp_" + k, lang) for k in ("episode", "span", "hours", "peak", "peak_unit",
                                                                     "primary", "onset")], rows, data=b.episodes)
     pw = b.primary.pivot_table(index="station", columns="pollutant", values="share", aggfunc="first")
     cols = [p for p in ("pm25", "pm10", "o3", "o3_8h", "no2", "so2", "co")
@@ -706,38 +591,35 @@ def tables(b: Briefing) -> dict[str, Table]:
     nn = b.primary.groupby("station")["n"].first()
     rows = [[n.get(u, u), *[fmt_num(pw.loc[u, p], 1) if u in pw.index else "—" for p in cols],
              str(int(nn.get(u, 0)))] for u in ["region", *b.units]]
-    unit_word = ("小时数" if lang == "zh" else "hours") if b.primary_unit == "hour" else ("天数" if lang == "zh" else "days")
-    out["primary_shares"] = Table("primary_shares", _t("tab_primary_shares", lang), [_t("unit", lang), *[pollutant_label(p, lang) for p in cols],
-                                             ("AQI>50的" + unit_word) if lang == "zh" else f"AQI>50 {unit_word}"], rows,
-                      note=("注：并列首要污染物分别计入，合计可能超过100%。" if lang == "zh" else
-                            "Tied primary pollutants count for each, so a row may exceed 100 %."), data=b.primary)
-    k = 0 if lang == "zh" else 1
+    unit_word = i18n_t("rp_unit_hours_n" if b.primary_unit == "hour" else "unit_days_n", lang)
+    out["primary_shares"] = Table("primary_shares", i18n_t("rp_tab_primary_shares", lang), [i18n_t("rp_unit", lang), *[pollutant_label(p, lang) for p in cols],
+                                             i18n_t("rp_over_50", lang, unit=unit_word)], rows,
+                      note=i18n_t("rp_note_tied", lang), data=b.primary)
 
     def lv(x):
-        return _LEVELS.get(x, (x, x))[k]
+        return pair_text(_LEVELS.get(x, (x, x)), lang)
 
     rows = [[n.get(r.station, r.station), str(r.critical_days), str(r.days_over_100), str(r.near_hours),
              str(r.warnings_started), lv(r.highest_state)] for r in b.near.itertuples()]
-    out["near_threshold"] = Table("near_threshold", _t("tab_near_threshold", lang), [_t("unit", lang), _t("critical_days", lang), _t("exceed", lang),
-                                             _t("near_hours", lang), _t("warn_events", lang), _t("max_state", lang)], rows,
-                      note=(f"注：临界小时数为小时AQI距类别上限（100、150、200、300）不超过{NEAR_BAND}的小时数；预警为按观测数据回放。"
-                            if lang == "zh" else f"Near-threshold hours: hourly AQI within {NEAR_BAND} below a category "
-                            "boundary (100, 150, 200, 300). Warnings replayed from observations."), data=b.near)
+    out["near_threshold"] = Table("near_threshold", i18n_t("rp_tab_near_threshold", lang), [i18n_t("rp_unit", lang), i18n_t("rp_critical_days", lang), i18n_t("rp_exceed", lang),
+                                             i18n_t("rp_near_hours", lang), i18n_t("rp_warn_events", lang), i18n_t("rp_max_state", lang)], rows,
+                      note=i18n_t("rp_note_near", lang, band=NEAR_BAND), data=b.near)
+
     def ev(x):
-        return _EVENTS.get(x, (x, x))[k]
+        return pair_text(_EVENTS.get(x, (x, x)), lang)
 
     rows = [[n.get(e.jurisdiction, e.jurisdiction), fmt_time(e.time, lang), ev(e.event), lv(e.state)]
             for e in b.events.itertuples()]
-    out["warning_events"] = Table("warning_events", _t("tab_warning_events", lang), [_t(k, lang) for k in ("unit", "time", "event", "level")], rows,
+    out["warning_events"] = Table("warning_events", i18n_t("rp_tab_warning_events", lang), [i18n_t("rp_" + k, lang) for k in ("unit", "time", "event", "level")], rows,
                       data=b.events)
     c = b.completeness
     rows = [[n.get(r.station, r.station), str(r.n_stations), fmt_num(r.capture_pm25, 1),
-             f"{r.n_valid_days}/{r.days_in_period}", _t("valid_yes" if r.valid_statistic else "valid_no", lang)]
+             f"{r.n_valid_days}/{r.days_in_period}", i18n_t("rp_valid_yes" if r.valid_statistic else "valid_no", lang)]
             for r in c.itertuples()]
-    out["completeness"] = Table("completeness", _t("tab_completeness", lang), [_t("unit", lang), _t("stations", lang), _t("capture", lang),
-                                             _t("days", lang), _t("valid_stat", lang)], rows, data=c)
+    out["completeness"] = Table("completeness", i18n_t("rp_tab_completeness", lang), [i18n_t("rp_unit", lang), i18n_t("rp_stations", lang), i18n_t("rp_capture", lang),
+                                             i18n_t("rp_days", lang), i18n_t("rp_valid_stat", lang)], rows, data=c)
     if b.derivation is not None and len(b.derivation):
-        st_names = region.stations().set_index("code")["name_zh" if lang == "zh" else "name_en"].to_dict()
+        st_names = region.stations().set_index("code")[f"name_{lang}"].to_dict()
 
         def who(text: str) -> str:
             if not text:
@@ -745,23 +627,22 @@ def tables(b: Briefing) -> dict[str, Table]:
             parts = []
             for item in text.split("|"):
                 code, _, why = item.partition("=")
-                parts.append(f"{code} {st_names.get(code, '')}（{reason_text(why, lang)}）" if lang == "zh" else
-                             f"{code} {st_names.get(code, '')} ({reason_text(why, lang)})")
+                parts.append(i18n_t("rp_unit_at", lang, unit=f"{code} {st_names.get(code, '')}", time=reason_text(why, lang)))
             return _sep(lang).join(parts)
 
         rows = [[n.get(r.jurisdiction, r.jurisdiction), fmt_day(r.date, lang), fmt_num(r.aqi),
                  f"{len([c for c in r.counted.split(';') if c])}/{r.n_stations}", who(r.partly), who(r.left_out)]
                 for r in b.derivation.itertuples()]
         out["derivation"] = Table("derivation", i18n_t("eval_annex_table", lang),
-                           [_t("unit", lang), i18n_t("eval_day", lang), "AQI", i18n_t("eval_annex_counted", lang),
+                           [i18n_t("rp_unit", lang), i18n_t("eval_day", lang), "AQI", i18n_t("eval_annex_counted", lang),
                             i18n_t("eval_annex_partly", lang), i18n_t("eval_annex_left_out", lang)], rows,
                            data=b.derivation)
     if b.actions is not None and len(b.actions):
         from regionair.meeting import STATUSES
 
         rows = [[a.item, a.action, a.responsible, a.cooperating or "—", a.deadline,
-                 STATUSES.get(a.status, (a.status, a.status))[0 if lang == "zh" else 1]] for a in b.actions.itertuples()]
-        out["actions"] = Table("actions", _t("tab_actions", lang), [_t(k, lang) for k in ("item", "action", "responsible", "cooperating",
+                 pair_text(STATUSES.get(a.status, (a.status, a.status)), lang)] for a in b.actions.itertuples()]
+        out["actions"] = Table("actions", i18n_t("rp_tab_actions", lang), [i18n_t("rp_" + k, lang) for k in ("item", "action", "responsible", "cooperating",
                                                                         "deadline", "status")], rows, data=b.actions)
     return out
 
@@ -770,41 +651,41 @@ FIGURE_CAPTIONS = {"map": ("图1 ", "Figure 1. "), "trend": ("图2 ", "Figure 2.
                    "primary": ("图4 ", "Figure 4. ")}
 
 
+def _numeral(i: int, lang: str) -> str:
+    """Item numbers of the caveats list: （一）…（十）, then 11. … in Chinese; 1. 2. … in English."""
+    return "一二三四五六七八九十"[i - 1] if lang == "zh" and i <= 10 else str(i)
+
+
 def blocks(b: Briefing) -> list[tuple]:
     """The document as a list of blocks: ``("title", text)``, ``("issuer", text)``, ``("date", text)``,
     ``("h1", text)``, ``("p", text)``, ``("table", Table)``, ``("figure", name, caption)``, ``("note", text)``."""
     lang = b.lang
     tb = tables(b)
     per = _period_text(b)
-    out: list[tuple] = [("issuer", b.issuer), ("number", _t("number", lang)), ("title", b.title),
-                        ("subtitle", f"（{per}）" if lang == "zh" else f"({per})"), ("note", _t("draft", lang))]
-    out += [("h1", _t("sec_summary", lang)), *[("p", p) for p in b.paragraphs.get("summary", [])], ("table", tb["indicators"]),
+    out: list[tuple] = [("issuer", b.issuer), ("number", i18n_t("rp_number", lang)), ("title", b.title),
+                        ("subtitle", i18n_t("rp_in_brackets", lang, text=per)), ("note", i18n_t("rp_draft", lang))]
+    out += [("h1", i18n_t("rp_sec_summary", lang)), *[("p", p) for p in b.paragraphs.get("summary", [])], ("table", tb["indicators"]),
             ("table", tb["category_days"])]
-    out += [("h1", _t("sec_local_vs_corps", lang)), *[("p", p) for p in b.paragraphs.get("local_vs_corps", [])], ("table", tb["local_vs_corps"])]
-    out += [("h1", _t("sec_episodes", lang)), *[("p", p) for p in b.paragraphs.get("episodes", [])]]
+    out += [("h1", i18n_t("rp_sec_local_vs_corps", lang)), *[("p", p) for p in b.paragraphs.get("local_vs_corps", [])], ("table", tb["local_vs_corps"])]
+    out += [("h1", i18n_t("rp_sec_episodes", lang)), *[("p", p) for p in b.paragraphs.get("episodes", [])]]
     if len(b.episodes):
         out.append(("table", tb["episodes"]))
-    out += [("h1", _t("sec_primary", lang)), *[("p", p) for p in b.paragraphs.get("primary", [])], ("table", tb["primary_shares"])]
-    out += [("h1", _t("sec_warnings", lang)), *[("p", p) for p in b.paragraphs.get("warnings", [])], ("table", tb["near_threshold"])]
-    out.append(("table", tb["warning_events"]) if len(b.events) else ("p", _t("no_events", lang)))
-    out += [("h1", _t("sec_data_quality", lang)), ("table", tb["completeness"])]
-    out += [("p", f"{i}. {c}" if lang == "en" else f"{'（' + '一二三四五六七八九十'[i - 1] + '）' if i <= 10 else str(i) + '.'}{c}")
-            for i, c in enumerate(b.caveats, start=1)]
-    out.append(("h1", _t("sec_figures", lang)))
+    out += [("h1", i18n_t("rp_sec_primary", lang)), *[("p", p) for p in b.paragraphs.get("primary", [])], ("table", tb["primary_shares"])]
+    out += [("h1", i18n_t("rp_sec_warnings", lang)), *[("p", p) for p in b.paragraphs.get("warnings", [])], ("table", tb["near_threshold"])]
+    out.append(("table", tb["warning_events"]) if len(b.events) else ("p", i18n_t("rp_no_events", lang)))
+    out += [("h1", i18n_t("rp_sec_data_quality", lang)), ("table", tb["completeness"])]
+    out += [("p", i18n_t("rp_numbered", lang, n=_numeral(i, lang), text=c)) for i, c in enumerate(b.caveats, start=1)]
+    out.append(("h1", i18n_t("rp_sec_figures", lang)))
     for f in b.figures:
-        zh, en = FIGURE_CAPTIONS[f.name]
-        out.append(("figure", f.name, (zh if lang == "zh" else en) + f.title))
+        out.append(("figure", f.name, pair_text(FIGURE_CAPTIONS[f.name], lang) + f.title))
     if b.minutes or (b.actions is not None and len(b.actions)):
-        out.append(("h1", _t("sec_minutes", lang)))
+        out.append(("h1", i18n_t("rp_sec_minutes", lang)))
         if b.minutes:
             m = b.minutes
             sep = _sep(lang)
-            out.append(("p", f"{_t('meeting_date', lang)}：{m['meeting_date']}" if lang == "zh" else
-                        f"{_t('meeting_date', lang)}: {m['meeting_date']}"))
-            out.append(("p", f"{_t('participants', lang)}：{sep.join(m['participants'])}" if lang == "zh" else
-                        f"{_t('participants', lang)}: {sep.join(m['participants'])}"))
-            out.append(("p", f"{_t('items', lang)}：{sep.join(m['items'])}" if lang == "zh" else
-                        f"{_t('items', lang)}: {sep.join(m['items'])}"))
+            out.append(("p", i18n_t("rp_labelled", lang, label=i18n_t("rp_meeting_date", lang), text=m["meeting_date"])))
+            out.append(("p", i18n_t("rp_labelled", lang, label=i18n_t("rp_participants", lang), text=sep.join(m["participants"]))))
+            out.append(("p", i18n_t("rp_labelled", lang, label=i18n_t("rp_items", lang), text=sep.join(m["items"]))))
         if "actions" in tb:
             out.append(("table", tb["actions"]))
     if "derivation" in tb:

@@ -218,3 +218,12 @@ def test_sections_and_tables_have_names(briefing):
     assert set(report.tables(briefing)) <= set(report.TABLES)
     src = (ROOT / "pages" / "meeting.py").read_text()
     assert '"t6"' not in src and 'tables["near_threshold"]' in src
+
+
+def test_summary_says_how_many_valid_days_and_onsets_before_the_period_are_not_ranked(briefing):
+    """Issue 14 §8/§4: the share of good days comes with its number of valid days; units already polluted when
+    the period begins are named as such, not put in an onset order (all four were 'first' at 01:00)."""
+    (summary,) = briefing.paragraphs["summary"]
+    assert "有效天数3天，其中优良天数比例为0.0%" in summary
+    episodes = briefing.paragraphs["episodes"][0]
+    assert "在时段开始时已处于污染中" in episodes and "→" not in episodes
