@@ -70,21 +70,20 @@ def page(title_key: str) -> Filters:
     return f
 
 
-#: Presentation mode on a 1080p projector: no sidebar or toolbar, every text, table, KPI and footer larger
-#: (charts take the 1.6× template), so that one agenda item fits the screen. Our own CSS, never user text.
-PRESENTATION_CSS = """<style>
+
+
+def presentation_frame(f: Filters) -> None:
+    """Presentation mode on a 1080p projector: no sidebar or toolbar, every text, table, KPI and footer larger
+    (charts take the 1.6× template), so that one agenda item fits the screen; and a way back (the sidebar, with
+    its toggle, is hidden). The CSS is a literal: never user text."""
+    st.markdown("""<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"] {display: none;}
 [data-testid="stMainBlockContainer"], .block-container {padding-top: 1.2rem; max-width: 100%;}
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stCaptionContainer"] {font-size: 1.45rem;}
 [data-testid="stMain"] h1 {font-size: 2.8rem;} [data-testid="stMain"] h2, [data-testid="stMain"] h3 {font-size: 2.1rem;}
 [data-testid="stMetricValue"] {font-size: 3.4rem;} [data-testid="stMetricLabel"] p {font-size: 1.5rem;}
 [data-testid="stDataFrame"], [data-testid="stTable"] {zoom: 1.35;}
-</style>"""
-
-
-def presentation_frame(f: Filters) -> None:
-    """Presentation mode: the CSS above and a way back (the sidebar, with its toggle, is hidden)."""
-    st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+</style>""", unsafe_allow_html=True)
     st.button(t("exit_presentation", f.lang), key="exit_pres", icon=":material/close_fullscreen:",
               on_click=_leave_presentation)
 
