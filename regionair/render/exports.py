@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from regionair.core.files import atomic_write
-from regionair.core.nomenclature import UNITS
+from regionair.core.nomenclature import TZ, UNITS
 from regionair.errors import InputError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -65,7 +65,11 @@ def to_xlsx_bytes(df: pd.DataFrame, *, sheet: str = "data", units: dict[str, str
     ws.append([str(c) for c in plain.columns])
     ws.append([units.get(str(c).removesuffix("_24h").removesuffix("_mean"), "") for c in plain.columns])
     for row in plain.itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v for v in row])
+        ws.append([None if (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT else v for v in row])
+    for i, col in enumerate(plain.columns, start=1):  # naive (Beijing) times are Excel dates, not text
+        if pd.api.types.is_datetime64_dtype(plain[col]):
+            for (cell,) in ws.iter_rows(min_row=3, min_col=i, max_col=i):
+                cell.number_format = "yyyy-mm-dd hh:mm"
     head = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
     for cell in ws[1]:
@@ -99,3 +103,31 @@ def write_table(df: pd.DataFrame, out: str | os.PathLike, fmt: str | None = None
         atomic_write(out, lambda p: Path(p).write_bytes(to_xlsx_bytes(df)))
     else:
         raise InputError(f"unknown format {fmt!r}; choose csv, xlsx or parquet")
+
+
+def for_people(df: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict[str, str]]:
+    """A table as a reader downloads it from a page: headers in words (the column catalogue), code-valued
+    cells in words, numbers rounded to their quantity's decimals, times as Beijing wall-clock times (Excel
+    dates in XLSX). Returns the frame and the units per header (the XLSX units row). The CLI's tables keep
+    their machine-readable columns (:func:`write_table`)."""
+    from regionair.core.i18n import column_label, decimals, value_label
+
+    cols: dict[str, pd.Series] = {}
+    units: dict[str, str] = {}
+    for c in df.columns:
+        s = df[c]
+        code = str(c)
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            s = s.dt.tz_convert(TZ).dt.tz_localize(None)
+        elif pd.api.types.is_bool_dtype(s):
+            s = s.map(lambda v: value_label(bool(v), lang) if pd.notna(v) else v)
+        elif pd.api.types.is_numeric_dtype(s):
+            s = s.round(decimals(code))
+        elif s.dtype == object or pd.api.types.is_string_dtype(s):
+            s = s.map(lambda v: value_label(v, lang) if isinstance(v, str) else v)
+        label = column_label(code, lang)
+        while label in cols:
+            label = f"{label} ({code})"
+        cols[label] = s
+        units[label] = UNITS.get(code.removesuffix("_24h").removesuffix("_mean").removeprefix("mean_"), "")
+    return pd.DataFrame(cols), units

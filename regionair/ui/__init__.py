@@ -15,7 +15,7 @@ import streamlit as st
 from regionair.core.aqi import edition_for
 from regionair.core.i18n import MISSING, column_label, fmt_value, join_names, pair_text, t, value_label
 from regionair.render import charts
-from regionair.render.exports import to_csv_bytes, to_xlsx_bytes
+from regionair.render.exports import for_people, to_csv_bytes, to_xlsx_bytes
 from regionair.ui import data, export
 from regionair.ui.filters import Filters, render_filters
 
@@ -184,11 +184,17 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: st
     export.register(fig, table, name)
     c1, c2, _ = st.columns([1, 1, 1])
     # the files are built only when clicked (callables run on download, not on every rerun)
-    c1.download_button(t("download_csv", f.lang), lambda: to_csv_bytes(table), file_name=f"{filename}.csv",
+    # for people: headers and codes in words, rounded, Excel dates (render.exports.for_people)
+    c1.download_button(t("download_csv", f.lang), lambda: to_csv_bytes(for_people(table, f.lang)[0]), file_name=f"{filename}.csv",
                        mime="text/csv", key=f"csv_{key or name}", on_click=_audit_export, args=(f"{filename}.csv",))
-    c2.download_button(t("download_xlsx", f.lang), lambda: to_xlsx_bytes(table), file_name=f"{filename}.xlsx",
+    c2.download_button(t("download_xlsx", f.lang), lambda: _people_xlsx(table, f.lang), file_name=f"{filename}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"xlsx_{key or name}", on_click=_audit_export, args=(f"{filename}.xlsx",))
+
+
+def _people_xlsx(table: pd.DataFrame, lang: str) -> bytes:
+    frame, units = for_people(table, lang)
+    return to_xlsx_bytes(frame, units=units)
 
 
 def no_data(f: Filters) -> None:

@@ -116,3 +116,25 @@ def test_map_draws_the_worst_station_on_top_with_an_aqi_legend_and_apart_labels(
     for i, (xa, ya) in enumerate(ys):
         for xb, yb in ys[i + 1:]:
             assert abs(ya - yb) >= 1.35 * 11 / 410 * (y1 - y0) * 0.999 or abs(xa - xb) > 0.1 * (x1 - x0)
+
+
+def test_page_downloads_are_for_people():
+    """Issue 14 §11: headers in words with a units row, codes in words, rounding per quantity, Excel dates."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from regionair.render.exports import for_people, to_csv_bytes, to_xlsx_bytes
+
+    t = pd.Timestamp("2022-01-02 14:00", tz=TZ)
+    df = pd.DataFrame({"unit": ["urumqi"], "time": [t], "pm25": [136.44444444444446], "co": [1.26],
+                       "source": ["cnemc-archive"], "weekday": [3]})
+    frame, units = for_people(df, "zh")
+    assert list(frame.columns)[:4] == ["行政单元", "时间", "PM2.5 (µg/m³)", "一氧化碳 (mg/m³)"]
+    assert frame.iloc[0]["PM2.5 (µg/m³)"] == 136 and frame.iloc[0]["一氧化碳 (mg/m³)"] == 1.3
+    assert frame.iloc[0]["来源"] == "中国环境监测总站（历史归档）"
+    csv = to_csv_bytes(frame).decode("utf-8-sig")
+    assert "2022-01-02 14:00:00" in csv and "136.44" not in csv
+    ws = load_workbook(io.BytesIO(to_xlsx_bytes(frame, units=units))).active
+    assert ws.cell(row=3, column=2).value == dt.datetime(2022, 1, 2, 14, 0) and ws.cell(row=3, column=2).is_date
+    assert ws.cell(row=2, column=3).value == "µg/m³"
