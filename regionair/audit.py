@@ -22,6 +22,7 @@ TABLE = "audit"
 ACTIONS = frozenset({
     "upload", "delete", "source_change", "alert_rule_change", "export", "briefing", "decision_log",
     "user_add", "user_passwd", "user_role", "user_remove", "login", "login_failed", "logout",
+    "login_locked", "session_revoked",  # sign-in throttling and sessions ended by a changed account (signin)
 })
 _SECRET_KV = re.compile(r"(?i)\b(token|api[_-]?key|apikey|key|access_token|secret|password|passwd|pwd|webhook[_-]?key)"
                         r"(\s*[=:]\s*)([^\s&;,'\"]+)")

@@ -137,11 +137,17 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: st
     charts.localise_dates(fig, f.lang)
     if f.presentation:
         fig.update_layout(template=charts.template(True))
+    from .auth import allowed  # ui.auth imports this package's helpers: imported on use
+
+    may_export = allowed("export")  # viewers get no downloads (README: analysts and admins export)
     st.plotly_chart(fig, theme=None, key=key or f"chart_{name}", config={
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "scale": 3, "filename": filename},
+        **({} if may_export else {"modeBarButtonsToRemove": ["toImage"]}),
     })
     export.register(fig, table, name)
+    if not may_export:
+        return
     c1, c2, _ = st.columns([1, 1, 1])
     # the files are built only when clicked (callables run on download, not on every rerun)
     c1.download_button(t("download_csv", f.lang), lambda: to_csv_bytes(table), file_name=f"{filename}.csv",
