@@ -299,6 +299,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "auth_role_viewer": ("查看者", "viewer"),
     "auth_role_analyst": ("分析员", "analyst"),
     "auth_role_admin": ("管理员", "admin"),
+    # damaged store files (branch signin: regionair/store.py, ui.damage_banner)
+    "store_damaged": ("部分数据文件已损坏，已隔离并暂不显示：{what}。其余数据正常。管理员请重新导入这些月份"
+                      "（python -m regionair store check --repair，然后 ingest）。",
+                      "Some store files are damaged and were set aside; these data are not shown: {what}. "
+                      "Everything else is unaffected. An administrator can restore them by re-ingesting those "
+                      "months (python -m regionair store check --repair, then ingest)."),
+    "damaged_part": ("{source} {month}（{kind}）", "{source} {month} ({kind})"),
+    "damaged_records": ("日志与记录表", "log and record tables"),
+    "damaged_kind_hourly": ("监测数据", "measurements"),
+    "damaged_kind_revisions": ("修订历史", "revision history"),
+    "damaged_kind_model_aq": ("模式空气质量", "modelled air quality"),
+    "damaged_kind_weather": ("气象数据", "weather"),
+    "damaged_kind_gaps": ("缺测记录", "gap records"),
 }
 
 

@@ -13,6 +13,7 @@ One directory holds everything the dashboard reads::
       gaps/source=<s>/month=<YYYY-MM>/part-<uuid>.parquet       hours a source did not publish
       records/<table>/part-<uuid>.parquet                       small append-only tables (ingest_log, …)
       derived/area_means-v<n>/month=<YYYY-MM>/<query>-<files>.arrow  area means per month (a cache, below)
+      quarantine/<UTC time>-<id>/<path>                          damaged files moved aside (below)
 
 ``month`` is the Beijing-time calendar month of the hour-ending ``time`` stamp.
 
@@ -59,6 +60,27 @@ years reads a few small files instead of aggregating millions of station-hours a
   magnitude faster than Parquet for these small files (≈ 120 B per unit-hour). A
   change to the computation bumps ``AREA_MEANS_FORMAT``; files of other formats are deleted by
   garbage collection.
+
+Damaged files (``quarantine/``)
+-------------------------------
+A committed file can still be damaged afterwards (a disk error, a restore that cut a file, a hand
+copy). Each is checked against its manifest entry: present, the size the manifest recorded, Parquet's
+``PAR1`` trailer (the quick check, a ``stat`` and 4 bytes), and — on a read error or in
+``store check`` — read whole with the recorded row count (the deep check). A damaged file is:
+
+* **named** — a :class:`StoreDamageWarning` and :meth:`Store.damage` give its path, kind, source and
+  month, the reason, and how to restore it;
+* **quarantined** — moved to ``quarantine/<time>-<id>/<its path>`` and dropped from a new committed
+  manifest, with a row in the ``quarantine`` record table; a read-only or busy store leaves it in place
+  and the :class:`Store` instance reads around it;
+* **forgotten** — the SHA-256 of the archive files that went into it are removed from the
+  ``ingested_files`` skip-list, so the next ``ingest`` reads them again (also without ``--refresh``);
+* **not contagious** — the query that met it is answered again without it: every other month, page and
+  export keeps working.
+
+``python -m regionair store check [--repair]`` runs the deep check on every file. Writes check the
+partitions they merge into first (quick check; the deep check and one retry when the merge still fails),
+so ``ingest --refresh`` restores a damaged month instead of stopping on a DuckDB error.
 
 Keys (an upsert replaces the row with the same key)
 ---------------------------------------------------
@@ -109,6 +131,7 @@ __all__ = [
     "IngestResult",
     "Snapshot",
     "Store",
+    "StoreDamageWarning",
     "resolve_store_path",
 ]
 
@@ -135,6 +158,15 @@ MAX_PARTITION_FILES = 8
 MAX_RECORD_FILES = 32
 #: Folder (under the root) of derived results: caches rebuilt from the data, outside the manifest.
 DERIVED_DIR = "derived"
+#: Folder (under the root) where damaged files are moved; outside the committed state, never deleted.
+QUARANTINE_DIR = "quarantine"
+#: Record table listing every quarantined file.
+QUARANTINE_TABLE = "quarantine"
+#: Record table of ingested archive files' SHA-256 (regionair.ingest skips them unless --refresh).
+INGESTED_FILES_TABLE = "ingested_files"
+_PARQUET_MAGIC = b"PAR1"
+#: DuckDB names the file it failed on in quotes.
+_QUOTED_PATH = re.compile(r"'([^']+\.parquet)'")
 #: Version of the derived area-mean files; bump when their computation or layout changes.
 AREA_MEANS_FORMAT = 1
 _AREA_DIR = f"area_means-v{AREA_MEANS_FORMAT}"
@@ -451,6 +483,10 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(df[c].dtype, pd.DatetimeTZDtype):
             df[c] = df[c].dt.tz_convert(TZ_NAME).astype(f"datetime64[ns, {TZ_NAME}]")
     return df.reset_index(drop=True)
+
+
+class StoreDamageWarning(UserWarning):
+    """A committed store file is damaged: it was left out (and quarantined when the store is writable)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -1010,6 +1046,28 @@ def _assemble_area(pieces: list[pa.Table], start: pd.Timestamp | None, end: pd.T
     return pa.concat_tables(parts)
 
 
+_QUARANTINE_SCHEMA = pa.schema([
+    pa.field("quarantined_at", _TS), pa.field("path", pa.string()), pa.field("kind", pa.string()),
+    pa.field("source", pa.string()), pa.field("month", pa.string()), pa.field("table", pa.string()),
+    pa.field("rows", pa.int64()), pa.field("bytes", pa.int64()), pa.field("min_time", pa.string()),
+    pa.field("max_time", pa.string()), pa.field("reason", pa.string()), pa.field("moved_to", pa.string()),
+    pa.field("forgotten_hashes", pa.int64()),
+])
+
+
+def _file_error(exc: Exception) -> bool:
+    """Whether a DuckDB error may come from a damaged file (not from the query itself)."""
+    return isinstance(exc, duckdb.IOException | duckdb.InvalidInputException | duckdb.InternalException) \
+        or ".parquet" in str(exc)
+
+
+def _describe_entry(e: dict) -> str:
+    """``hourly data of cnemc-archive, month 2022-01`` / ``record table ingest_log``."""
+    if e.get("kind") == "records":
+        return f"record table {e.get('table')}"
+    return f"{e.get('kind', '?')} data of {e.get('source', '?')}, month {e.get('month', '?')}"
+
+
 # --------------------------------------------------------------------------------------------
 # the store
 # --------------------------------------------------------------------------------------------
@@ -1071,7 +1129,11 @@ class Store:
         self._snap_lock = threading.Lock()
         self._wlock = threading.RLock()
         self._wdepth = 0
+        self._txn_depth = 0  # > 0 inside a write transaction of this instance
         self._lock_fd: int | None = None
+        self._damaged: dict[str, str] = {}  # path → reason: damaged files this instance reads around
+        self._sound: set[str] = set()  # paths that passed the deep check (files are immutable)
+        self._damage_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r}, version={self.version})"
@@ -1292,6 +1354,7 @@ class Store:
         with self.writer():
             base = self._load()
             txn = _Commit(self, base)
+            self._txn_depth += 1
             try:
                 yield txn
                 if txn.changed:
@@ -1299,9 +1362,15 @@ class Store:
             except OSError as exc:
                 txn.abort()
                 raise self._os_error(exc, action) from exc
+            except duckdb.Error as exc:  # a stored file DuckDB cannot read: never a bare DuckDB traceback
+                txn.abort()
+                raise StoreError(f"cannot {action} in {self.root}: {exc}. The store is unchanged. Hint: run "
+                                 "`python -m regionair store check --repair`") from exc
             except BaseException:
                 txn.abort()
                 raise
+            finally:
+                self._txn_depth -= 1
             self._collect_garbage(txn.result or base, derived_months=_hourly_months(txn.retire))
 
     def _collect_garbage(self, snap: Snapshot, derived_months: set[str] | None = None) -> int:
@@ -1360,23 +1429,303 @@ class Store:
 
     def _read(self, snap_arg: Snapshot | None, build) -> Any:
         """Run ``build(snapshot)``; if a listed file vanished (reader older than the grace
-        period), retry once on the current snapshot."""
+        period), retry once on the current snapshot; if a file is damaged, leave it out (and
+        quarantine it, module docstring) and answer again from the rest."""
         snap = snap_arg or self.snapshot()
-        for attempt in range(2):
+        refreshed = False
+        for _attempt in range(64):  # each round removes at least one damaged file
+            view = self._without_damaged(snap)
             try:
-                return build(snap)
-            except duckdb.IOException as exc:
-                fresh = self.snapshot() if snap_arg is None and attempt == 0 else snap
-                if fresh.version != snap.version:
-                    snap = fresh
-                    continue
-                raise StoreError(
-                    f"cannot read the store {self.root} (version {snap.version}): {exc}. Hint: a data file listed "
-                    "in manifest.json is missing or unreadable; re-open the store, or restore/re-ingest"
-                ) from exc
+                return build(view)
             except duckdb.Error as exc:
-                raise StoreError(f"query on the store {self.root} failed: {exc}") from exc
-        raise AssertionError("unreachable")
+                if isinstance(exc, duckdb.IOException) and snap_arg is None and not refreshed:
+                    refreshed = True
+                    fresh = self.snapshot()
+                    if fresh.version != snap.version:
+                        snap = fresh
+                        continue
+                found = self._find_damage(view.files, named=_QUOTED_PATH.findall(str(exc))) \
+                    if _file_error(exc) else {}
+                if not found:
+                    if isinstance(exc, duckdb.IOException):
+                        raise StoreError(
+                            f"cannot read the store {self.root} (version {snap.version}): {exc}. Hint: a data file "
+                            "listed in manifest.json is missing or unreadable; re-open the store, or restore/re-ingest"
+                        ) from exc
+                    raise StoreError(f"query on the store {self.root} failed: {exc}") from exc
+                self._heal(found)
+                if snap_arg is None:
+                    snap = self.snapshot()
+        raise StoreError(f"cannot read the store {self.root}: too many damaged files. Hint: run "
+                         "`python -m regionair store check --repair`")
+
+    # ---------------------------------------------------------------- damaged files (module docstring)
+    def _without_damaged(self, snap: Snapshot) -> Snapshot:
+        with self._damage_lock:
+            bad = set(self._damaged)
+        if not bad or not any(f["path"] in bad for f in snap.files):
+            return snap
+        return Snapshot(snap.version, snap.data_version, snap.committed_at,
+                        tuple(f for f in snap.files if f["path"] not in bad), snap.retired, snap.recovered)
+
+    def _file_damage(self, entry: dict, *, deep: bool) -> str | None:
+        """Why the committed file ``entry`` is damaged, or None when it is sound."""
+        path = self._resolve(entry["path"])
+        try:
+            size = path.stat().st_size
+            if entry.get("bytes") is not None and size != int(entry["bytes"]):
+                return f"{size} bytes on disk, the manifest recorded {int(entry['bytes'])} (truncated or overwritten)"
+            with open(path, "rb") as fh:
+                fh.seek(max(0, size - 4))
+                if fh.read(4) != _PARQUET_MAGIC:
+                    return "no Parquet trailer (PAR1) at the end of the file"
+            if not deep or entry["path"] in self._sound:
+                return None
+            rows = pq.ParquetFile(path).read().num_rows
+        except FileNotFoundError:
+            return "missing: listed in manifest.json but not on disk"
+        except PermissionError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror}. Hint: check the permissions of the store") from exc
+        except (OSError, pa.ArrowException, ValueError) as exc:
+            return f"unreadable Parquet ({type(exc).__name__}: {str(exc)[:200]})"
+        if entry.get("rows") is not None and rows != int(entry["rows"]):
+            return f"{rows} rows, the manifest recorded {int(entry['rows'])}"
+        self._sound.add(entry["path"])
+        return None
+
+    def _find_damage(self, files: Iterable[dict], *, named: Iterable[str] = (), deep: bool | None = None) -> dict:
+        """Damaged files among ``files`` that are live in the current manifest: {path: reason}.
+
+        ``deep=None``: the files DuckDB ``named`` deeply, then all of them quickly, then all deeply.
+        """
+        live = {f["path"] for f in self._load().files}
+        files = [f for f in files if f["path"] in live]  # an old snapshot's retired file is no damage
+        if deep is not None:
+            return {f["path"]: r for f in files if (r := self._file_damage(f, deep=deep))}
+        root = str(self.root)
+        named_rel = {os.path.relpath(n, root).replace(os.sep, "/") for n in named if n.startswith(root)}
+        for rounds in ([f for f in files if f["path"] in named_rel], files):
+            for deep_round in (False, True):
+                found = {f["path"]: r for f in rounds if (r := self._file_damage(f, deep=deep_round))}
+                if found:
+                    return found
+        return {}
+
+    def _heal(self, found: dict[str, str]) -> None:
+        """Read around the damaged files from now on, warn, and quarantine them when the store can be written."""
+        with self._damage_lock:
+            new = {p: r for p, r in found.items() if p not in self._damaged}
+            self._damaged.update(found)
+        if not new:
+            return
+        entries = {f["path"]: f for f in self._load().files}
+        named = "; ".join(f"{p} ({_describe_entry(entries.get(p, {}))}): {r}" for p, r in new.items())
+        quarantined = False
+        if self._wlock.acquire(blocking=False):  # never wait for another thread's write, never inside our own
+            try:
+                if self._txn_depth == 0:
+                    self.quarantine(new, timeout=0)
+                    quarantined = True
+            except StoreError:
+                pass  # read-only or an ingest is running: read around it; `store check --repair` moves it later
+            finally:
+                self._wlock.release()
+        warnings.warn(
+            f"damaged store file(s) left out: {named}. "
+            + ("Moved to quarantine/; their archive files will be read again by the next ingest. "
+               if quarantined else "The store could not be changed now; ")
+            + "Restore with `python -m regionair ingest --refresh …` for the months named "
+            "(`python -m regionair store check --repair` checks every file)",
+            StoreDamageWarning, stacklevel=4)
+
+    def quarantine(self, damaged: dict[str, str], *, timeout: float | None = None) -> pd.DataFrame:
+        """Move damaged files aside and commit a manifest without them (module docstring).
+
+        Parameters
+        ----------
+        damaged : dict
+            Store-relative path → reason (see :meth:`check`). Paths no longer live are ignored.
+        timeout : float, optional
+            Wait at most this long for another writer [s].
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows added to the ``quarantine`` record table (see :meth:`damage`).
+        """
+        with self.writer(timeout):
+            live = {f["path"]: f for f in self._load().files}
+            todo = {p: r for p, r in damaged.items() if p in live}
+            if not todo:
+                return pd.DataFrame()
+            now = _now()
+            folder = f"{QUARANTINE_DIR}/{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+            moved: list[tuple[Path, Path]] = []
+            rows = []
+            try:
+                with self._transaction("quarantine damaged files") as txn:
+                    for rel, reason in sorted(todo.items()):
+                        e = live[rel]
+                        src, dst = self._resolve(rel), self.root / folder / rel
+                        try:
+                            dst.parent.mkdir(parents=True, exist_ok=True)
+                            os.replace(src, dst)
+                            moved.append((src, dst))
+                            where = f"{folder}/{rel}"
+                        except FileNotFoundError:
+                            where = ""
+                        txn.retire.add(rel)
+                        rows.append({"quarantined_at": now, "path": rel, "kind": e["kind"], "source": e.get("source"),
+                                     "month": e.get("month"), "table": e.get("table"), "rows": e.get("rows"),
+                                     "bytes": e.get("bytes"), "min_time": e.get("min_time"),
+                                     "max_time": e.get("max_time"), "reason": reason, "moved_to": where})
+                    forgotten = self._forget_hashes(txn, [live[p] for p in todo])
+                    for r in rows:
+                        r["forgotten_hashes"] = forgotten
+                    table = pa.Table.from_pylist(rows, schema=_QUARANTINE_SCHEMA)
+                    self._append_table(txn, QUARANTINE_TABLE, table)
+            except BaseException:
+                for src, dst in reversed(moved):  # not committed: put the files back where the manifest says
+                    with contextlib.suppress(OSError):
+                        os.replace(dst, src)
+                raise
+        with self._damage_lock:
+            self._damaged.update(todo)
+        return _finish(table.to_pandas())
+
+    def _forget_hashes(self, txn: _Commit, entries: list[dict]) -> int:
+        """Drop from ``ingested_files`` the archive files whose rows went into ``entries``; returns how many.
+
+        The runs are found in the ingest log (a run whose logged span overlaps a damaged file of its
+        source); when the log cannot tell (no such run, or the log itself is damaged), every hash is
+        dropped — reading files again is idempotent, skipping one would leave its hours missing.
+        """
+        old = txn.live("records", table=INGESTED_FILES_TABLE)
+        if not old or not any(e["kind"] in _DATA_KINDS or e.get("table") in (INGESTED_FILES_TABLE, "ingest_log")
+                              for e in entries):
+            return 0
+        damaged = {e["path"] for e in entries}
+        try:
+            hashes = pa.concat_tables([pq.read_table(self._resolve(f["path"])) for f in old if f["path"] not in damaged],
+                                      promote_options="default") if any(f["path"] not in damaged for f in old) else None
+        except (OSError, pa.ArrowException):
+            hashes = None  # the skip-list itself is unreadable: drop it whole
+        before = sum(int(f.get("rows") or 0) for f in old)
+        runs = None
+        try:
+            log = pa.concat_tables([pq.read_table(self._resolve(f["path"]))
+                                    for f in txn.live("records", table="ingest_log") if f["path"] not in damaged],
+                                   promote_options="default").to_pandas()
+        except (OSError, pa.ArrowException, ValueError):
+            log = None
+        spans = [e for e in entries if e["kind"] in _DATA_KINDS and e.get("min_time") and e.get("max_time")]
+        if log is not None and len(log) and spans and len(spans) == len(entries):
+            hit = pd.Series(False, index=log.index)
+            start = pd.to_datetime(log["start"], utc=True)
+            end = pd.to_datetime(log["end"], utc=True)
+            for e in spans:
+                lo, hi = pd.Timestamp(e["min_time"]), pd.Timestamp(e["max_time"])
+                mine = log["source"].fillna("").str.split(";").map(lambda s, src=e.get("source"): src in s)
+                hit |= mine & (start <= hi) & (end >= lo)
+            runs = set(log.loc[hit, "run"].dropna())
+            if not runs:
+                runs = None
+        txn.retire.update(f["path"] for f in old)
+        if hashes is not None and runs is not None and "run" in hashes.column_names:
+            keep = hashes.filter(pc.invert(pc.is_in(hashes.column("run"), pa.array(sorted(runs)))))
+            if keep.num_rows:
+                txn.write(f"records/{INGESTED_FILES_TABLE}", keep, {"kind": "records", "table": INGESTED_FILES_TABLE})
+            return before - keep.num_rows
+        return before
+
+    def check(self, *, deep: bool = True, repair: bool = False) -> pd.DataFrame:
+        """Check every committed file (module docstring, "Damaged files").
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Read every file whole (else the quick check: size and Parquet trailer).
+        repair : bool, default False
+            Quarantine what is damaged (and forget the hashes of the archive files behind it).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per damaged file: ``path``, ``kind``, ``source``, ``month``, ``table``, ``rows``,
+            ``reason``, ``quarantined`` (bool). Empty when every file is sound.
+        """
+        snap = self._load()
+        found = self._find_damage(snap.files, deep=deep)
+        entries = {f["path"]: f for f in snap.files}
+        out = pd.DataFrame(
+            [{"path": p, "kind": entries[p]["kind"], "source": entries[p].get("source"),
+              "month": entries[p].get("month"), "table": entries[p].get("table"), "rows": entries[p].get("rows"),
+              "reason": r, "quarantined": False} for p, r in sorted(found.items())],
+            columns=["path", "kind", "source", "month", "table", "rows", "reason", "quarantined"])
+        if repair and found:
+            self.quarantine(found)
+            out["quarantined"] = True
+        return out
+
+    def scan(self, *, deep: bool = False) -> pd.DataFrame:
+        """Check every committed file (quick by default: a ``stat`` and 4 bytes each), read around the
+        damaged ones and quarantine them when the store can be written now; returns :meth:`damage`.
+
+        For readers (the dashboard runs it once per store version): unlike ``check(repair=True)`` it
+        never waits for a writer and never fails on a read-only store.
+        """
+        found = self._find_damage(self._load().files, deep=deep)
+        if found:
+            self._heal(found)
+        return self.damage()
+
+    @property
+    def excluded(self) -> tuple[str, ...]:
+        """Damaged files this instance reads around (quarantined or not yet)."""
+        with self._damage_lock:
+            return tuple(sorted(self._damaged))
+
+    def damage(self, *, snapshot: Snapshot | None = None) -> pd.DataFrame:
+        """Damaged files found so far, and whether their partition was written again since.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ``quarantine`` records (``quarantined_at`` Beijing, ``path``, ``kind``, ``source``,
+            ``month``, ``table``, ``rows``, ``reason``, ``moved_to``, ``forgotten_hashes``) plus files this
+            instance reads around without having moved them (``moved_to`` empty), and ``restored``: a
+            file of the same partition was committed after the quarantine (an ingest wrote it again).
+        """
+        snap = snapshot or self.snapshot()
+        q = self.records(QUARANTINE_TABLE, snapshot=snap)
+        cols = [f.name for f in _QUARANTINE_SCHEMA]
+        q = q[[c for c in cols if c in q.columns]] if len(q) else _frame_from_arrow_schema(_QUARANTINE_SCHEMA)
+        with self._damage_lock:
+            pending = {p: r for p, r in self._damaged.items() if p not in set(q["path"])}
+        live = {f["path"]: f for f in snap.files}
+        if pending:
+            extra = pd.DataFrame([{"path": p, "kind": live.get(p, {}).get("kind"), "source": live.get(p, {}).get("source"),
+                                   "month": live.get(p, {}).get("month"), "table": live.get(p, {}).get("table"),
+                                   "rows": live.get(p, {}).get("rows"), "reason": r, "moved_to": ""}
+                                  for p, r in pending.items()])
+            q = pd.concat([q, extra], ignore_index=True)
+
+        def nn(v):
+            return None if v is None or (isinstance(v, float) and v != v) or v == "" else v
+
+        def restored(row) -> bool:
+            if row["path"] in live or pd.isna(row.get("quarantined_at")):
+                return False
+            at = pd.Timestamp(row["quarantined_at"]).tz_convert("UTC").floor("s")  # created_at has seconds
+            for f in snap.files:
+                same = (f["kind"] == row["kind"] and f.get("source") == nn(row["source"])
+                        and f.get("month") == nn(row["month"]) and f.get("table") == nn(row["table"]))
+                if same and f.get("created_at") and pd.Timestamp(f["created_at"]) >= at:
+                    return True
+            return False
+
+        q["restored"] = [restored(r) for r in q.to_dict("records")] if len(q) else pd.Series(dtype=bool)
+        return q.reset_index(drop=True)
 
     def _scan(
         self, files: list[dict], schema: pa.Schema, cols: Sequence[str], params: dict, name: str = "files"
@@ -2113,6 +2462,36 @@ class Store:
         started = _now()
         prep = _prepare(kind, frame, source)
         ingest_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+        parts = {(kind.name, src, month) for src, month in prep.parts}
+        parts |= {("revisions", src, month) for src, month in prep.parts} if kind.keep_revisions else set()
+        with self.writer():
+            # the files this write merges into: checked first, so a damaged month is quarantined and
+            # rewritten from the new rows instead of failing the write (module docstring, "Damaged files")
+            def touched() -> list[dict]:
+                return [f for f in self._load().files if (f["kind"], f.get("source"), f.get("month")) in parts
+                        or (f["kind"] == "records" and f.get("table") == "ingest_log")]
+
+            self._repair_before_write(touched())
+            for attempt in (0, 1):
+                try:
+                    return self._upsert_once(kind, prep, source, run, log, ingest_id, started, t0)
+                except StoreError as exc:
+                    cause = exc.__cause__
+                    found = self._find_damage(touched(), named=_QUOTED_PATH.findall(str(cause))) \
+                        if isinstance(cause, duckdb.Error) and attempt == 0 else {}
+                    if not found:
+                        raise
+                    self._heal(found)
+        raise AssertionError("unreachable")
+
+    def _repair_before_write(self, files: list[dict]) -> None:
+        """Quick-check the committed files a write will read; quarantine the damaged ones first."""
+        found = self._find_damage(files, deep=False)
+        if found:
+            self._heal(found)
+
+    def _upsert_once(self, kind: _Kind, prep: _Prepared, source: str | None, run: str | None, log: bool,
+                     ingest_id: str, started: datetime, t0: float) -> IngestResult:
         res = IngestResult(
             kind=kind.name,
             sources=tuple(prep.sources),
@@ -2652,8 +3031,10 @@ class Store:
         if bad:
             raise InputError(f"records for {table!r}: column names must be non-empty strings, got {bad}")
         arrow = arrow.replace_schema_metadata(None)
-        with self._transaction(f"append to {table}") as txn:
-            self._append_table(txn, table, arrow)
+        with self.writer():
+            self._repair_before_write([f for f in self._load().files if f["kind"] == "records" and f.get("table") == table])
+            with self._transaction(f"append to {table}") as txn:
+                self._append_table(txn, table, arrow)
         return txn.result.version if txn.result is not None else txn.base.version
 
     def records(self, table: str, *, snapshot: Snapshot | None = None) -> pd.DataFrame:

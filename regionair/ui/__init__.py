@@ -18,6 +18,7 @@ from ..exports import to_csv_bytes, to_xlsx_bytes
 from ..i18n import MISSING, column_label, fmt_value, t, value_label
 from . import data, export
 from .filters import Filters, render_filters
+from .text import md
 
 STALE_AMBER_H = 2
 STALE_RED_H = 6
@@ -55,7 +56,21 @@ def page(title_key: str) -> Filters:
         st.info(t("empty_store", f.lang))
         st.stop()
     freshness_banner(f)
+    damage_banner(f)
     return f
+
+
+def damage_banner(f: Filters) -> None:
+    """A damaged store file was left out (and quarantined): say which data are missing and how to restore them."""
+    d = data.damage()
+    if d.empty:
+        return
+    sep = "、" if f.lang == "zh" else ", "
+    what = sep.join(dict.fromkeys(
+        t("damaged_records", f.lang) if r["kind"] == "records" else
+        t("damaged_part", f.lang, kind=t(f"damaged_kind_{r['kind']}", f.lang), source=value_label(r["source"], f.lang),
+          month=r["month"]) for r in d.to_dict("records")))
+    st.warning(t("store_damaged", f.lang, what=md(what)), icon=":material/healing:")
 
 
 def _leave_legacy_routing(title_key: str) -> None:
