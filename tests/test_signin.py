@@ -330,6 +330,25 @@ def test_only_analysts_and_admins_get_export_buttons(sample_store, tmp_path, mon
             assert all("toImage" in json.loads(c.proto.config)["modeBarButtonsToRemove"] for c in charts)
 
 
+@pytest.mark.parametrize("role, briefings", [("viewer", 0), ("analyst", 4)])
+def test_only_analysts_download_briefings_and_the_meeting_bundle(sample_store, tmp_path, monkeypatch, role, briefings):
+    from regionair import meeting
+
+    acc = AccountFile(tmp_path / "accounts.json")
+    acc.add("ann", "correct horse battery", role)
+    monkeypatch.setenv("REGIONAIR_STORE", str(sample_store))
+    snap = meeting.create_snapshot(Store(sample_store), cutoff="2026-03-11 00:00", start="2026-03-10 01:00",
+                                   units=["urumqi", "changji"], title="会商")
+    at = AppTest.from_file(str(ROOT / "pages" / "meeting.py"), default_timeout=180)
+    at.query_params["snapshot"] = snap.id
+    at.session_state["_regionair_user"] = acc.account("ann")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    keys = [b.proto.id for b in at.get("download_button")]
+    dl = [b for b in at.get("download_button") if "mt_dl_" in b.proto.id or "mt_bundle" in b.proto.id]
+    assert len(dl) == briefings, keys  # DOCX, PDF, HTML and the bundle; none for a viewer
+
+
 def test_viewer_gets_no_bundle(tmp_path, monkeypatch):
     acc = AccountFile(tmp_path / "accounts.json")
     acc.add("vic", "correct horse battery", "viewer")
