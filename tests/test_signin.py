@@ -380,5 +380,16 @@ def test_the_tables_own_csv_download_is_off():
     assert cfg["client"]["disableDataExport"] is True
 
 
-def test_audit_vocabulary_has_the_new_events():
-    assert {"login_locked", "session_revoked"} <= audit.ACTIONS
+def test_audit_vocabulary_has_every_action_the_app_records():
+    """Every ``record("…")`` in the pages and the package names a known action (an unknown one raises InputError
+    when an admin clicks: pages/warnings.py's test send did)."""
+    import ast
+
+    used = set()
+    for path in [ROOT / "app.py", *ROOT.joinpath("pages").glob("*.py"), *ROOT.joinpath("regionair").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("record") and node.args
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                used.add(node.args[0].value)
+    assert {"login_locked", "session_revoked", "alert_test_send", "export", "upload"} <= used | audit.ACTIONS
+    assert used - audit.ACTIONS == set()
