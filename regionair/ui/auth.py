@@ -14,7 +14,7 @@ Usage (app.py draws the sidebar once; a page guards its privileged parts)::
 Every call re-reads what decides sign-in (the secrets files Streamlit reads, ``$REGIONAIR_AUTH``, the
 account file — each re-parsed only when it changed), so a removed account, a changed role or a changed
 password takes effect at the user's next page run. A configuration that is wrong in any way stops the
-page with ``st.error`` naming the file, line and fix (:func:`regionair.auth.signin_settings`); the demo
+page with ``st.error`` naming the file, line and fix (:func:`regionair.accounts.auth.signin_settings`); the demo
 (sign-in off, everybody ``$REGIONAIR_DEMO_ROLE``) runs only when nothing at all is configured, and
 says so on the page. Names shown go through ``st.caption`` as escaped text.
 """
@@ -26,8 +26,7 @@ import uuid
 
 import streamlit as st
 
-from regionair import audit
-from regionair.auth import (
+from regionair.accounts.auth import (
     FREE_FAILURES,
     THROTTLE,
     AccountFile,
@@ -39,8 +38,9 @@ from regionair.auth import (
     read_secrets,
     signin_settings,
 )
+from regionair.core.i18n import t
 from regionair.errors import ConfigError, RegionairError, StoreError
-from regionair.i18n import t
+from regionair.store import audit
 from regionair.ui.text import md
 
 _KEY = "_regionair_user"
