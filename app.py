@@ -42,10 +42,8 @@ if target:
     rest = [(k, v) for k in st.query_params if k != "_page" for v in st.query_params.get_all(k)]
     if page is not None:
         st.switch_page(page, query_params=rest)
-user = auth.sidebar()  # sign-in (OIDC or local accounts) when configured; otherwise says it is off
-if auth.mode() != "off" and user is None:
-    st.info("请先登录。" if lang == "zh" else "Please sign in.")
-    st.stop()
+user = auth.sidebar()  # sign-in (OIDC or local accounts); stops the app when its configuration is wrong
+auth.gate(user)  # visitors not signed in stop here; the demo (nothing configured) says so on the page
 ui.frame_filters()
 ui.mark_frame_run()
 nav.run()

@@ -87,9 +87,12 @@ if auth.require_role("admin", stop=False):
     auth.audit_view()
 
 st.subheader(t("downloads", lang))
-data = ui.data.hourly(f.start, f.end, stations=f.stations or None)
-c1, c2 = st.columns(2)
-c1.download_button(t("download_csv", lang), lambda: to_csv_bytes(data), file_name="regionair_hourly.csv", mime="text/csv",
-                   on_click=auth.record, args=("export", "regionair_hourly.csv"))
-c2.download_button(t("download_xlsx", lang), lambda: to_xlsx_bytes(data.head(100_000)), file_name="regionair_hourly.xlsx",
-                   on_click=auth.record, args=("export", "regionair_hourly.xlsx"))
+if auth.allowed("export"):  # viewers read; analysts and admins export
+    data = ui.data.hourly(f.start, f.end, stations=f.stations or None)
+    c1, c2 = st.columns(2)
+    c1.download_button(t("download_csv", lang), lambda: to_csv_bytes(data), file_name="regionair_hourly.csv",
+                       mime="text/csv", on_click=auth.record, args=("export", "regionair_hourly.csv"))
+    c2.download_button(t("download_xlsx", lang), lambda: to_xlsx_bytes(data.head(100_000)),
+                       file_name="regionair_hourly.xlsx", on_click=auth.record, args=("export", "regionair_hourly.xlsx"))
+else:
+    st.caption(t("auth_no_export", lang, role=t("auth_role_analyst", lang)))

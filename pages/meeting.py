@@ -278,7 +278,8 @@ st.divider()
 st.subheader(t("mt_briefing", lang))
 final = dataclasses.replace(model, actions=acts if len(acts) else None, minutes=mins)
 cols = st.columns(4)
-for col, fmt, mime in zip(cols, report.FORMATS, ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+formats = report.FORMATS if auth.allowed("briefing") else ()  # viewers get no briefing or bundle downloads
+for col, fmt, mime in zip(cols, formats, ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                                                   "application/pdf", "text/html"), strict=False):
     col.download_button(t("mt_dl", lang, fmt=fmt.upper()), data=lambda fmt=fmt: report.render(final, fmt),
                         file_name=f"briefing_{snap.id}.{fmt}", mime=mime, on_click="ignore", key=f"mt_dl_{fmt}",

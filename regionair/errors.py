@@ -49,3 +49,15 @@ class NotPublished(SourceError):
 
 class StoreError(RegionairError):
     """The store cannot be read or written (locked, read-only, corrupt, disk full)."""
+
+
+class ConfigError(InputError):
+    """A configuration file is wrong (``.streamlit/secrets.toml``, the account file, a sign-in setting).
+
+    Sign-in fails closed on it: the app stops with the message instead of guessing. ``problems`` lists
+    every defect found, each naming the file, line and column and the fix.
+    """
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))

@@ -545,6 +545,49 @@ TEXT: dict[str, tuple[str, str]] = {
     "rp_none": ("无", "None"),
     "rp_no_episode": ("所选时段内未识别出污染过程（任一单元小时AQI>100持续6小时以上）。", "No episode in the period (no unit with hourly AQI > 100 for 6 h or more)."),
     "rp_no_events": ("所选时段内无预警事件。", "No warning events in the period."),
+    # sign-in (branch signin: regionair/ui/auth.py)
+    "auth_off": ("未启用登录（本地演示模式）：所有访问者均为“{role}”，可查看与导出。",
+                 "Sign-in is off (local demo): every visitor is '{role}' and can view and export."),
+    "auth_off_page": ("本地演示模式：未配置登录，所有访问者均为“{role}”。对外使用前请配置登录（见 README“登录与角色”）。",
+                      "Local demo: no sign-in is configured, every visitor is '{role}'. Configure sign-in before others "
+                      "use it (README, 'Sign-in and roles')."),
+    "auth_signed_in": ("已登录：{name}（{role}）", "Signed in: {name} ({role})"),
+    "auth_sign_in": ("登录", "Sign in"),
+    "auth_sign_in_with": ("通过 {provider} 登录", "Sign in with {provider}"),
+    "auth_sign_out": ("退出登录", "Sign out"),
+    "auth_user": ("用户名", "User name"),
+    "auth_password": ("密码", "Password"),
+    "auth_bad_login": ("用户名或密码错误。", "Wrong user name or password."),
+    "auth_locked": ("登录失败次数过多，请在 {seconds} 秒后再试。",
+                    "Too many failed sign-ins: try again in {seconds} s."),
+    "auth_need_role": ("此功能需要“{role}”权限（当前：{have}）。", "This needs the '{role}' role (you have: {have})."),
+    "auth_need_login": ("请先登录。", "Please sign in first."),
+    "auth_audit": ("审计日志", "Audit log"),
+    "auth_config_error": ("登录配置有误，应用已停止（不会以未登录或演示模式继续）。请修正后刷新页面：",
+                          "The sign-in configuration is wrong, so the app has stopped (it never falls back to no "
+                          "sign-in or the demo). Fix it and reload:"),
+    "auth_no_accounts": ("尚无本地账户：管理员请在服务器上运行 python -m regionair user add 用户名 --role admin。",
+                         "No local accounts yet: on the server, run python -m regionair user add NAME --role admin."),
+    "auth_revoked": ("您的账户已被删除或密码已更改，请重新登录。",
+                     "Your account was removed or its password changed: please sign in again."),
+    "auth_no_access": ("{name} 在本系统没有访问权限，请联系管理员。", "{name} has no access here: ask an administrator."),
+    "auth_no_export": ("导出需要“{role}”权限。", "Exports need the '{role}' role."),
+    "auth_role_viewer": ("查看者", "viewer"),
+    "auth_role_analyst": ("分析员", "analyst"),
+    "auth_role_admin": ("管理员", "admin"),
+    # damaged store files (branch signin: regionair/store/__init__.py, ui.damage_banner)
+    "store_damaged": ("部分数据文件已损坏，已隔离并暂不显示：{what}。其余数据正常。管理员请重新导入这些月份"
+                      "（python -m regionair store check --repair，然后 ingest）。",
+                      "Some store files are damaged and were set aside; these data are not shown: {what}. "
+                      "Everything else is unaffected. An administrator can restore them by re-ingesting those "
+                      "months (python -m regionair store check --repair, then ingest)."),
+    "damaged_part": ("{source} {month}（{kind}）", "{source} {month} ({kind})"),
+    "damaged_records": ("日志与记录表", "log and record tables"),
+    "damaged_kind_hourly": ("监测数据", "measurements"),
+    "damaged_kind_revisions": ("修订历史", "revision history"),
+    "damaged_kind_model_aq": ("模式空气质量", "modelled air quality"),
+    "damaged_kind_weather": ("气象数据", "weather"),
+    "damaged_kind_gaps": ("缺测记录", "gap records"),
 }
 
 

@@ -167,6 +167,38 @@ def _parse_selected(files, stations):
 
 #: Files parsed in the calling process before a worker pool is worth starting.
 POOL_AFTER_FILES = 48
+#: How often a parser worker checks that its parent still lives [s] (where PR_SET_PDEATHSIG is missing).
+WORKER_WATCH_S = 1.0
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _worker_init(parent: int) -> None:
+    """Initializer of the parser processes: die with the ingest that started them.
+
+    A SIGKILLed parent cannot shut its pool down, and the workers would wait on their queue forever. On
+    Linux the kernel sends the worker SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``); the
+    parent may already be gone by then, so that is checked once after; elsewhere (and as a second line)
+    a daemon thread exits the worker when its parent pid changes.
+    """
+    import ctypes
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the watchdog below remains
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WORKER_WATCH_S)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="regionair-parent-watch", daemon=True).start()
 
 
 def _parse_files(files, stations, workers: int):
@@ -186,7 +218,7 @@ def _parse_files(files, stations, workers: int):
         except StopIteration:
             return
         yield (name, digest, *_parse_one(name, data, stations))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
         window: deque = deque()
         for name, data, digest in it:
             window.append((name, digest, pool.submit(_parse_one, name, data, stations)))
@@ -211,6 +243,9 @@ def ingest_cnemc_path(store, path, *, run: str, stations=None, refresh: bool = F
     t0 = time.monotonic()
     workers = min(2, os.cpu_count() or 1) if workers is None else max(1, int(workers))
     scope = _file_scope(stations)
+    # a damaged store file is quarantined first and the hashes of the archive files behind it forgotten, so
+    # neither the skip-list nor a --refresh merge meets it (regionair.store, "Damaged files")
+    store.check(deep=False, repair=True)
     known: set[str] = set()
     if not refresh:
         done = store.records("ingested_files")
@@ -600,6 +635,44 @@ def cmd_watch(args) -> int:
     return 0
 
 
+def _partition(row) -> str:
+    if row.get("kind") == "records":
+        return f"record table {row.get('table')}"
+    return f"{row.get('kind')} {row.get('source')} {row.get('month')}"
+
+
+def cmd_store(args) -> int:
+    """``store check [--repair] [--quick] [--path DIR]``: name, quarantine and restore damaged store files."""
+    from regionair.store import Store
+
+    store = Store(args.store, create=False)
+    found = store.check(deep=not args.quick, repair=args.repair)
+    n = len(store.snapshot().files) + (len(found) if args.repair else 0)
+    how = "size and Parquet trailer" if args.quick else "read whole"
+    if found.empty:
+        print(f"{store.root}: {n} files checked ({how}): all sound")
+    for row in found.to_dict("records"):
+        state = "quarantined" if row["quarantined"] else "DAMAGED"
+        print(f"{state}: {row['path']} ({_partition(row)}, {row['rows']} rows): {row['reason']}")
+    if args.repair and args.path and not found.empty:
+        run = uuid.uuid4().hex[:12]
+        print(ingest_cnemc_path(store, args.path, run=run).text())
+    open_ = store.damage()
+    open_ = open_[~open_["restored"]] if len(open_) else open_
+    for row in open_.to_dict("records"):
+        print(f"not yet restored: {_partition(row)} (quarantined {row['quarantined_at']:%Y-%m-%d %H:%M}, "
+              f"{row['reason']}; file kept in {row['moved_to'] or 'place'})")
+    if not found.empty and not args.repair:
+        print(f"{len(found)} damaged file(s): run `python -m regionair store check --repair` to quarantine them "
+              "(the rest of the store keeps working), then re-ingest the months named", file=sys.stderr)
+        return 3
+    if len(open_):
+        print("re-ingest the months named to restore them: `python -m regionair ingest --source cnemc-archive "
+              "--path <archive>` (their files' hashes were forgotten, so they are read again), or "
+              "`ingest --refresh --start … --end …` over HTTP", file=sys.stderr)
+    return 0
+
+
 def add_commands(sub) -> None:
     """Register the store commands on the CLI's sub-parsers."""
     store_help = "store folder (default $REGIONAIR_STORE or data/store)"
@@ -631,6 +704,15 @@ def add_commands(sub) -> None:
     e.add_argument("--out", required=True)
     e.add_argument("--store", help=store_help)
     e.set_defaults(func=cmd_export)
+
+    c = sub.add_parser("store", help="store maintenance: `store check [--repair]` names and quarantines damaged files")
+    c.add_argument("action", choices=["check"])
+    c.add_argument("--repair", action="store_true",
+                   help="move damaged files to quarantine/ and forget the hashes of the archive files behind them")
+    c.add_argument("--quick", action="store_true", help="size and Parquet trailer only (default: read every file)")
+    c.add_argument("--path", help="with --repair: re-ingest the damaged months from this CNEMC archive file/folder/zip")
+    c.add_argument("--store", help=store_help)
+    c.set_defaults(func=cmd_store)
 
     s = sub.add_parser("status", help="coverage and freshness per source and station")
     s.add_argument("--store", help=store_help)

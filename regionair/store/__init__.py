@@ -13,6 +13,7 @@ One directory holds everything the dashboard reads::
       gaps/source=<s>/month=<YYYY-MM>/part-<uuid>.parquet       hours a source did not publish
       records/<table>/part-<uuid>.parquet                       small append-only tables (ingest_log, …)
       derived/area_means-v<n>/month=<YYYY-MM>/<query>-<files>.arrow  area means per month (a cache, below)
+      quarantine/<UTC time>-<id>/<path>                          damaged files moved aside (below)
 
 ``month`` is the Beijing-time calendar month of the hour-ending ``time`` stamp.
 
@@ -60,6 +61,27 @@ years reads a few small files instead of aggregating millions of station-hours a
   change to the computation bumps ``AREA_MEANS_FORMAT``; files of other formats are deleted by
   garbage collection.
 
+Damaged files (``quarantine/``)
+-------------------------------
+A committed file can still be damaged afterwards (a disk error, a restore that cut a file, a hand
+copy). Each is checked against its manifest entry: present, the size the manifest recorded, Parquet's
+``PAR1`` trailer (the quick check, a ``stat`` and 4 bytes), and — on a read error or in
+``store check`` — read whole with the recorded row count (the deep check). A damaged file is:
+
+* **named** — a :class:`StoreDamageWarning` and :meth:`Store.damage` give its path, kind, source and
+  month, the reason, and how to restore it;
+* **quarantined** — moved to ``quarantine/<time>-<id>/<its path>`` and dropped from a new committed
+  manifest, with a row in the ``quarantine`` record table; a read-only or busy store leaves it in place
+  and the :class:`Store` instance reads around it;
+* **forgotten** — the SHA-256 of the archive files that went into it are removed from the
+  ``ingested_files`` skip-list, so the next ``ingest`` reads them again (also without ``--refresh``);
+* **not contagious** — the query that met it is answered again without it: every other month, page and
+  export keeps working.
+
+``python -m regionair store check [--repair]`` runs the deep check on every file. Writes check the
+partitions they merge into first (quick check; the deep check and one retry when the merge still fails),
+so ``ingest --refresh`` restores a damaged month instead of stopping on a DuckDB error.
+
 Keys (an upsert replaces the row with the same key)
 ---------------------------------------------------
 ``hourly``    (source, station, time) — a changed value is a revision: the old row is kept in
@@ -90,6 +112,13 @@ from regionair.store.derived import (  # noqa: F401  (the store's names, as befo
     _DerivedMixin,
     _hourly_months,
     _read_area_file,
+)
+from regionair.store.heal import (  # noqa: F401  (the store's names, as before the split)
+    _QUOTED_PATH,
+    StoreDamageWarning,
+    _describe_entry,
+    _file_error,
+    _HealMixin,
 )
 from regionair.store.layout import (  # noqa: F401  (the store's names, as before the split)
     IngestResult,
@@ -142,8 +171,10 @@ from regionair.store.schema import (  # noqa: F401  (the store's names, as befor
     _MODEL_KEY_FIELDS,
     _MONTH_RE,
     _NAME_RE,
+    _PARQUET_MAGIC,
     _PART_RE,
     _PROVENANCE_TYPES,
+    _QUARANTINE_SCHEMA,
     _SOURCE_RE,
     _TMP_PREFIX,
     _TS,
@@ -156,6 +187,7 @@ from regionair.store.schema import (  # noqa: F401  (the store's names, as befor
     GAPS_SCHEMA,
     GRACE_SECONDS,
     HOURLY_SCHEMA,
+    INGESTED_FILES_TABLE,
     LOCK_FILE,
     LOCK_TIMEOUT,
     MANIFEST,
@@ -163,6 +195,8 @@ from regionair.store.schema import (  # noqa: F401  (the store's names, as befor
     MAX_PARTITION_FILES,
     MAX_RECORD_FILES,
     META_COLUMNS,
+    QUARANTINE_DIR,
+    QUARANTINE_TABLE,
     REVISION_SCHEMA,
     ROW_GROUP_SIZE,
     _Kind,
@@ -176,11 +210,12 @@ __all__ = [
     "IngestResult",
     "Snapshot",
     "Store",
+    "StoreDamageWarning",
     "resolve_store_path",
 ]
 
 
-class Store(_DerivedMixin, _ManifestMixin, _LockingMixin, _ReadsMixin, _UpsertsMixin, _RecordsMixin):
+class Store(_HealMixin, _DerivedMixin, _ManifestMixin, _LockingMixin, _ReadsMixin, _UpsertsMixin, _RecordsMixin):
     """A RegionAir store directory: upserts measurement and model data, answers page queries.
 
     Parameters
@@ -238,7 +273,11 @@ class Store(_DerivedMixin, _ManifestMixin, _LockingMixin, _ReadsMixin, _UpsertsM
         self._snap_lock = threading.Lock()
         self._wlock = threading.RLock()
         self._wdepth = 0
+        self._txn_depth = 0  # > 0 inside a write transaction of this instance
         self._lock_fd: int | None = None
+        self._damaged: dict[str, str] = {}  # path → reason: damaged files this instance reads around
+        self._sound: set[str] = set()  # paths that passed the deep check (files are immutable)
+        self._damage_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r}, version={self.version})"

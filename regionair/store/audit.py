@@ -23,6 +23,8 @@ ACTIONS = frozenset({
     "upload", "delete", "source_change", "alert_rule_change", "export", "briefing", "decision_log",
     "user_add", "user_passwd", "user_role", "user_remove", "login", "login_failed", "logout",
     "dust_mark", "dust_unmark",  # evaluation branch: dust days marked/unmarked on the rankings page
+    "login_locked", "session_revoked",  # sign-in throttling and sessions ended by a changed account (signin)
+    "alert_test_send",  # pages/warnings.py's test message (was missing: the admin's click raised InputError)
 })
 _SECRET_KV = re.compile(r"(?i)\b(token|api[_-]?key|apikey|key|access_token|secret|password|passwd|pwd|webhook[_-]?key)"
                         r"(\s*[=:]\s*)([^\s&;,'\"]+)")

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
+
 from regionair.errors import StoreError
 from regionair.store.commit import _Commit
 from regionair.store.derived import _hourly_months
@@ -118,6 +120,7 @@ class _LockingMixin:
         with self.writer():
             base = self._load()
             txn = _Commit(self, base)
+            self._txn_depth += 1
             try:
                 yield txn
                 if txn.changed:
@@ -125,9 +128,15 @@ class _LockingMixin:
             except OSError as exc:
                 txn.abort()
                 raise self._os_error(exc, action) from exc
+            except duckdb.Error as exc:  # a stored file DuckDB cannot read: never a bare DuckDB traceback
+                txn.abort()
+                raise StoreError(f"cannot {action} in {self.root}: {exc}. The store is unchanged. Hint: run "
+                                 "`python -m regionair store check --repair`") from exc
             except BaseException:
                 txn.abort()
                 raise
+            finally:
+                self._txn_depth -= 1
             self._collect_garbage(txn.result or base, derived_months=_hourly_months(txn.retire))
 
     def _collect_garbage(self, snap: Snapshot, derived_months: set[str] | None = None) -> int:

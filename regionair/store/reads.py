@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from regionair.core.nomenclature import POLLUTANTS, PROVENANCE_COLUMNS, TZ_NAME
 from regionair.errors import InputError, StoreError
+from regionair.store.heal import _QUOTED_PATH, _file_error
 from regionair.store.layout import (
     Snapshot,
     _fingerprint,
@@ -48,23 +49,35 @@ class _ReadsMixin:
 
     def _read(self, snap_arg: Snapshot | None, build) -> Any:
         """Run ``build(snapshot)``; if a listed file vanished (reader older than the grace
-        period), retry once on the current snapshot."""
+        period), retry once on the current snapshot; if a file is damaged, leave it out (and
+        quarantine it, module docstring) and answer again from the rest."""
         snap = snap_arg or self.snapshot()
-        for attempt in range(2):
+        refreshed = False
+        for _attempt in range(64):  # each round removes at least one damaged file
+            view = self._without_damaged(snap)
             try:
-                return build(snap)
-            except duckdb.IOException as exc:
-                fresh = self.snapshot() if snap_arg is None and attempt == 0 else snap
-                if fresh.version != snap.version:
-                    snap = fresh
-                    continue
-                raise StoreError(
-                    f"cannot read the store {self.root} (version {snap.version}): {exc}. Hint: a data file listed "
-                    "in manifest.json is missing or unreadable; re-open the store, or restore/re-ingest"
-                ) from exc
+                return build(view)
             except duckdb.Error as exc:
-                raise StoreError(f"query on the store {self.root} failed: {exc}") from exc
-        raise AssertionError("unreachable")
+                if isinstance(exc, duckdb.IOException) and snap_arg is None and not refreshed:
+                    refreshed = True
+                    fresh = self.snapshot()
+                    if fresh.version != snap.version:
+                        snap = fresh
+                        continue
+                found = self._find_damage(view.files, named=_QUOTED_PATH.findall(str(exc))) \
+                    if _file_error(exc) else {}
+                if not found:
+                    if isinstance(exc, duckdb.IOException):
+                        raise StoreError(
+                            f"cannot read the store {self.root} (version {snap.version}): {exc}. Hint: a data file "
+                            "listed in manifest.json is missing or unreadable; re-open the store, or restore/re-ingest"
+                        ) from exc
+                    raise StoreError(f"query on the store {self.root} failed: {exc}") from exc
+                self._heal(found)
+                if snap_arg is None:
+                    snap = self.snapshot()
+        raise StoreError(f"cannot read the store {self.root}: too many damaged files. Hint: run "
+                         "`python -m regionair store check --repair`")
 
     def _scan(
         self, files: list[dict], schema: pa.Schema, cols: Sequence[str], params: dict, name: str = "files"

@@ -152,8 +152,10 @@ class _RecordsMixin:
         if bad:
             raise InputError(f"records for {table!r}: column names must be non-empty strings, got {bad}")
         arrow = arrow.replace_schema_metadata(None)
-        with self._transaction(f"append to {table}") as txn:
-            self._append_table(txn, table, arrow)
+        with self.writer():
+            self._repair_before_write([f for f in self._load().files if f["kind"] == "records" and f.get("table") == table])
+            with self._transaction(f"append to {table}") as txn:
+                self._append_table(txn, table, arrow)
         return txn.result.version if txn.result is not None else txn.base.version
 
     def records(self, table: str, *, snapshot: Snapshot | None = None) -> pd.DataFrame:

@@ -50,6 +50,21 @@ MAX_RECORD_FILES = 32
 DERIVED_DIR = "derived"
 
 
+#: Folder (under the root) where damaged files are moved; outside the committed state, never deleted.
+QUARANTINE_DIR = "quarantine"
+
+
+#: Record table listing every quarantined file.
+QUARANTINE_TABLE = "quarantine"
+
+
+#: Record table of ingested archive files' SHA-256 (regionair.pipeline.ingest skips them unless --refresh).
+INGESTED_FILES_TABLE = "ingested_files"
+
+
+_PARQUET_MAGIC = b"PAR1"
+
+
 #: Version of the derived area-mean files; bump when their computation or layout changes.
 AREA_MEANS_FORMAT = 1
 
@@ -237,3 +252,12 @@ _LOG_SCHEMA = pa.schema(
 # derived area means (module docstring, "Derived results")
 # --------------------------------------------------------------------------------------------
 _HOURLY_MONTH_RE = re.compile(r"^hourly/source=[^/]+/month=(\d{4}-\d{2})/")
+
+
+_QUARANTINE_SCHEMA = pa.schema([
+    pa.field("quarantined_at", _TS), pa.field("path", pa.string()), pa.field("kind", pa.string()),
+    pa.field("source", pa.string()), pa.field("month", pa.string()), pa.field("table", pa.string()),
+    pa.field("rows", pa.int64()), pa.field("bytes", pa.int64()), pa.field("min_time", pa.string()),
+    pa.field("max_time", pa.string()), pa.field("reason", pa.string()), pa.field("moved_to", pa.string()),
+    pa.field("forgotten_hashes", pa.int64()),
+])

@@ -14,10 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from regionair.errors import InputError
+from regionair.errors import InputError, StoreError
 from regionair.store.commit import _Commit
+from regionair.store.heal import _QUOTED_PATH
 from regionair.store.layout import IngestResult, _conform, _fingerprint, _iso, _now, _q
-from regionair.store.prepare import _Part, _prepare
+from regionair.store.prepare import _Part, _prepare, _Prepared
 from regionair.store.schema import (
     _GAPS,
     _HOURLY,
@@ -44,6 +45,36 @@ class _UpsertsMixin:
         started = _now()
         prep = _prepare(kind, frame, source)
         ingest_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+        parts = {(kind.name, src, month) for src, month in prep.parts}
+        parts |= {("revisions", src, month) for src, month in prep.parts} if kind.keep_revisions else set()
+        with self.writer():
+            # the files this write merges into: checked first, so a damaged month is quarantined and
+            # rewritten from the new rows instead of failing the write (module docstring, "Damaged files")
+            def touched() -> list[dict]:
+                return [f for f in self._load().files if (f["kind"], f.get("source"), f.get("month")) in parts
+                        or (f["kind"] == "records" and f.get("table") == "ingest_log")]
+
+            self._repair_before_write(touched())
+            for attempt in (0, 1):
+                try:
+                    return self._upsert_once(kind, prep, source, run, log, ingest_id, started, t0)
+                except StoreError as exc:
+                    cause = exc.__cause__
+                    found = self._find_damage(touched(), named=_QUOTED_PATH.findall(str(cause))) \
+                        if isinstance(cause, duckdb.Error) and attempt == 0 else {}
+                    if not found:
+                        raise
+                    self._heal(found)
+        raise AssertionError("unreachable")
+
+    def _repair_before_write(self, files: list[dict]) -> None:
+        """Quick-check the committed files a write will read; quarantine the damaged ones first."""
+        found = self._find_damage(files, deep=False)
+        if found:
+            self._heal(found)
+
+    def _upsert_once(self, kind: _Kind, prep: _Prepared, source: str | None, run: str | None, log: bool,
+                     ingest_id: str, started: datetime, t0: float) -> IngestResult:
         res = IngestResult(
             kind=kind.name,
             sources=tuple(prep.sources),

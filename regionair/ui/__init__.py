@@ -18,6 +18,7 @@ from regionair.render import charts
 from regionair.render.exports import for_people, to_csv_bytes, to_xlsx_bytes
 from regionair.ui import data, export
 from regionair.ui.filters import Filters, render_filters
+from regionair.ui.text import md
 
 STALE_AMBER_H = 2
 STALE_RED_H = 6
@@ -67,6 +68,7 @@ def page(title_key: str) -> Filters:
                    icon=":material/history:")
     else:
         freshness_banner(f)
+    damage_banner(f)
     return f
 
 
@@ -91,6 +93,18 @@ def presentation_frame(f: Filters) -> None:
 def _leave_presentation() -> None:
     st.session_state["pres"] = False
     st.session_state["_kept_pres"] = False
+
+
+def damage_banner(f: Filters) -> None:
+    """A damaged store file was left out (and quarantined): say which data are missing and how to restore them."""
+    d = data.damage()
+    if d.empty:
+        return
+    what = join_names(dict.fromkeys(
+        t("damaged_records", f.lang) if r["kind"] == "records" else
+        t("damaged_part", f.lang, kind=t(f"damaged_kind_{r['kind']}", f.lang), source=value_label(r["source"], f.lang),
+          month=r["month"]) for r in d.to_dict("records")), f.lang)
+    st.warning(t("store_damaged", f.lang, what=md(what)), icon=":material/healing:")
 
 
 def _leave_legacy_routing(title_key: str) -> None:
@@ -177,11 +191,17 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, f: Filters, *, key: st
     charts.localise_dates(fig, f.lang)
     if f.presentation:
         fig.update_layout(template=charts.template(True))
+    from regionair.ui.auth import allowed  # ui.auth imports this package's helpers: imported on use
+
+    may_export = allowed("export")  # viewers get no downloads (README: analysts and admins export)
     st.plotly_chart(fig, theme=None, key=key or f"chart_{name}", config={
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "scale": 3, "filename": filename},
+        **({} if may_export else {"modeBarButtonsToRemove": ["toImage"]}),
     })
     export.register(fig, table, name)
+    if not may_export:
+        return
     c1, c2, _ = st.columns([1, 1, 1])
     # the files are built only when clicked (callables run on download, not on every rerun)
     # for people: headers and codes in words, rounded, Excel dates (render.exports.for_people)

@@ -1,88 +1,154 @@
-"""Sign-in in the app: mode detection, the sidebar block, ``require_role`` for pages, the admin audit view.
+"""Sign-in in the app: the settings of each run (failing closed), the sidebar block, ``require_role`` and
+``allowed`` for pages, the admin audit view.
 
 Usage (app.py draws the sidebar once; a page guards its privileged parts)::
 
     from regionair.ui import auth
-    auth.sidebar()                       # app.py, instead of the fixed "sign-in off" caption
+    user = auth.sidebar()                # app.py: the sign-in block
+    auth.gate(user)                      # app.py: stops for visitors not signed in; the demo says so
     if auth.require_role("admin"):       # a page: stops with a message for lower roles
         ...uploads...
+    if auth.allowed("export"):           # a page: export buttons only for analysts and admins
+        ...download buttons...
 
-Modes: ``oidc`` when ``st.secrets`` has an ``[auth]`` section (Streamlit's ``st.login``), ``local``
-when ``$REGIONAIR_AUTH=local`` or an account file exists, else ``off`` (local demo: everybody is
-``$REGIONAIR_DEMO_ROLE``, default ``admin``, and the sidebar says that sign-in is off). Names
-shown in the sidebar go through ``st.text``/``st.caption`` without HTML.
+Every call re-reads what decides sign-in (the secrets files Streamlit reads, ``$REGIONAIR_AUTH``, the
+account file — each re-parsed only when it changed), so a removed account, a changed role or a changed
+password takes effect at the user's next page run. A configuration that is wrong in any way stops the
+page with ``st.error`` naming the file, line and fix (:func:`regionair.accounts.auth.signin_settings`); the demo
+(sign-in off, everybody ``$REGIONAIR_DEMO_ROLE``) runs only when nothing at all is configured, and
+says so on the page. Names shown go through ``st.caption`` as escaped text.
 """
 
 from __future__ import annotations
 
-import os
+import math
+import uuid
 
 import streamlit as st
 
-from regionair.accounts.auth import ROLES, AccountFile, User, has_role
+from regionair.accounts.auth import (
+    FREE_FAILURES,
+    THROTTLE,
+    AccountFile,
+    SigninSettings,
+    User,
+    audit_who,
+    has_role,
+    oidc_role,
+    read_secrets,
+    signin_settings,
+)
+from regionair.core.i18n import t
+from regionair.errors import ConfigError, RegionairError, StoreError
 from regionair.store import audit
-from regionair.ui import table
+from regionair.ui.text import md
 
-_TEXT = {
-    "off": ("未启用登录（本地演示模式）：所有人可查看与导出。", "Sign-in is off (local demo): everyone can view and export."),
-    "signed_in": ("已登录：{name}（{role}）", "Signed in: {name} ({role})"),
-    "sign_in": ("登录", "Sign in"),
-    "sign_out": ("退出登录", "Sign out"),
-    "user": ("用户名", "User name"),
-    "password": ("密码", "Password"),
-    "bad_login": ("用户名或密码错误。", "Wrong user name or password."),
-    "need_role": ("此功能需要“{role}”权限（当前：{have}）。", "This needs the '{role}' role (you have: {have})."),
-    "need_login": ("请先登录。", "Please sign in first."),
-    "audit": ("审计日志", "Audit log"),
-}
 _KEY = "_regionair_user"
+_REVOKED = "_regionair_revoked"
+_SID = "_regionair_sid"
+#: Sign-in configurations seen in this server process: (kind, where). If one of them disappears (the account
+#: file deleted, [auth] removed) the app stops instead of silently turning into the everybody-is-admin demo.
+_SEEN: set[tuple[str, str]] = set()
 
 
-def _t(key: str, lang: str | None = None, **kw) -> str:
+def _lang() -> str:
     # the sidebar is drawn before the filters: on a first load the language is still only in the URL
-    lang = lang or st.session_state.get("lang") or st.query_params.get("lang") or "zh"
-    zh, en = _TEXT[key]
-    return (zh if lang == "zh" else en).format(**kw)
+    lang = st.session_state.get("lang") or st.query_params.get("lang") or "zh"
+    return lang if lang in ("zh", "en") else "zh"
 
 
-def _secrets_section(name: str):
+def _t(key: str, **kw) -> str:
+    return t(f"auth_{key}", _lang(), **kw)
+
+
+def _role_name(role: str | None) -> str:
+    return _t(f"role_{role}") if role in ("viewer", "analyst", "admin") else "—"
+
+
+def _secret_paths() -> list[str]:
+    from streamlit import config
+
+    return list(config.get_option("secrets.files") or [])
+
+
+def _stop(exc: RegionairError) -> None:
+    problems = exc.problems if isinstance(exc, ConfigError) else [str(exc)]
+    st.error(_t("config_error") + "\n\n" + "\n\n".join(f"- {md(p)}" for p in problems), icon=":material/lock:")
+    st.stop()
+
+
+def settings() -> SigninSettings:
+    """This run's sign-in settings; a wrong configuration stops the page with its message (never the demo)."""
+    paths = _secret_paths()
     try:
-        return st.secrets.get(name)
-    except (FileNotFoundError, KeyError, AttributeError, OSError):  # no secrets.toml at all
-        return None
-    except Exception:  # noqa: BLE001 - a malformed secrets.toml must not take the app down
-        return None
+        s = signin_settings(read_secrets(paths))
+        accounts = str(s.accounts)
+        if s.mode == "off":
+            gone = [w for kind, w in _SEEN if (kind, w) in (("local", accounts), ("oidc", "|".join(paths)))]
+            if gone:
+                raise ConfigError(f"sign-in was configured in this server process ({gone[0]}) and its configuration "
+                                  "has gone: restore it (an account file, [auth] in the secrets); to run the "
+                                  "demo without sign-in, restart the server")
+        elif s.mode == "local":
+            AccountFile(s.accounts).load()  # an unreadable account file stops the page
+            _SEEN.add(("local", accounts))
+        else:
+            _SEEN.add(("oidc", "|".join(paths)))
+    except RegionairError as exc:
+        _stop(exc)
+        raise  # pragma: no cover - st.stop() raises
+    return s
 
 
 def mode() -> str:
-    """``"oidc"``, ``"local"`` or ``"off"``."""
-    if _secrets_section("auth"):
-        return "oidc"
-    if os.environ.get("REGIONAIR_AUTH", "").strip().lower() == "local" or AccountFile().exists:
-        return "local"
-    return "off"
+    """``"oidc"``, ``"local"`` or ``"off"`` (stops the page on a configuration error)."""
+    return settings().mode
 
 
-def _oidc_role(email: str) -> str:
-    roles = (_secrets_section("regionair") or {}).get("roles", {}) or {}
-    role = roles.get(email) or roles.get("*") or "viewer"
-    return role if role in ROLES else "viewer"
+def _session_id() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None and getattr(ctx, "session_id", None):
+        return str(ctx.session_id)
+    return st.session_state.setdefault(_SID, uuid.uuid4().hex)
 
 
 def current_user() -> User | None:
-    """The signed-in user, the demo user when sign-in is off, or ``None``."""
-    m = mode()
-    if m == "off":
-        role = os.environ.get("REGIONAIR_DEMO_ROLE", "admin")
-        return User("demo", role if role in ROLES else "viewer", "off")
-    if m == "oidc":
+    """The signed-in user with the role the account store gives now, the demo user, or ``None``."""
+    s = settings()
+    if s.mode == "off":
+        return User("demo", s.demo_role, "off")
+    if s.mode == "oidc":
         user = getattr(st, "user", None)
         if user is not None and getattr(user, "is_logged_in", False):
             email = str(user.get("email") or user.get("sub") or "")
-            return User(email, _oidc_role(email), "oidc")
+            role = oidc_role(s, email)
+            return User(email, role, "oidc") if role else None
         return None
-    u = st.session_state.get(_KEY)
-    return u if isinstance(u, User) else None
+    held = st.session_state.get(_KEY)
+    if not isinstance(held, User):
+        return None
+    try:
+        now = AccountFile(s.accounts).account(held.name)
+    except RegionairError as exc:
+        _stop(exc)
+        raise  # pragma: no cover
+    if now is None or now.stamp != held.stamp:  # removed, role made invalid, or password changed: signed out
+        st.session_state.pop(_KEY, None)
+        st.session_state[_REVOKED] = True
+        _audit(f"local:{held.name}", "session_revoked",
+               "account removed" if now is None else "password changed since sign-in")
+        return None
+    if now.role != held.role:
+        st.session_state[_KEY] = now
+    return now
+
+
+def allowed(permission: str) -> bool:
+    """``True`` when the current user may ``permission`` (``export``, ``briefing``, ``upload`` …), without a message."""
+    user = current_user()
+    return user is not None and user.can(permission)
 
 
 def _store():
@@ -92,8 +158,6 @@ def _store():
 
 
 def _audit(who: str, action: str, detail: str = "") -> None:
-    from regionair.errors import StoreError
-
     try:
         audit.record(_store(), who=who, action=action, detail=detail)
     except StoreError:  # a read-only store must not block sign-in; the page shows store errors elsewhere
@@ -102,39 +166,92 @@ def _audit(who: str, action: str, detail: str = "") -> None:
 
 def sidebar() -> User | None:
     """Draw the sign-in block in the sidebar and return the current user."""
-    m = mode()
+    s = settings()
     sb = st.sidebar
-    if m == "off":
-        sb.caption(_t("off"))
+    if s.mode == "off":
+        sb.caption(_t("off", role=_role_name(s.demo_role)))
         return current_user()
     user = current_user()
+    if st.session_state.pop(_REVOKED, False):
+        sb.warning(_t("revoked"), icon=":material/lock:")
     if user is not None:
-        sb.caption(_t("signed_in", name=user.name, role=user.role))
+        sb.caption(_t("signed_in", name=md(user.name), role=_role_name(user.role)))
         if sb.button(_t("sign_out"), key="_regionair_logout"):
             _audit(f"{user.source}:{user.name}", "logout")
-            if m == "oidc":
-                st.logout()
             st.session_state.pop(_KEY, None)
+            if s.mode == "oidc":
+                st.logout()
             st.rerun()
         return user
-    if m == "oidc":
+    if s.mode == "oidc":
+        return _oidc_sign_in(s)
+    return _local_sign_in(s)
+
+
+def _oidc_sign_in(s: SigninSettings) -> None:
+    sb = st.sidebar
+    info = getattr(st, "user", None)
+    if info is not None and getattr(info, "is_logged_in", False):  # signed in at the provider, "none" here
+        sb.warning(_t("no_access", name=md(info.get("email") or info.get("sub") or "")), icon=":material/lock:")
+        if sb.button(_t("sign_out"), key="_regionair_logout"):
+            st.logout()
+        return None
+    if not s.providers:
         if sb.button(_t("sign_in"), key="_regionair_login"):
             st.login()
+    for name in s.providers:
+        if sb.button(_t("sign_in_with", provider=md(name)), key=f"_regionair_login_{name}"):
+            st.login(name)
+    return None
+
+
+def _local_sign_in(s: SigninSettings) -> None:
+    sb = st.sidebar
+    accounts = AccountFile(s.accounts)
+    if not accounts.load():
+        sb.info(_t("no_accounts"))
         return None
     with sb.form("_regionair_login_form", clear_on_submit=True):
         name = st.text_input(_t("user"), key="_regionair_login_user")
         pw = st.text_input(_t("password"), type="password", key="_regionair_login_pw")
         ok = st.form_submit_button(_t("sign_in"))
-    if ok:
-        u = AccountFile().authenticate(name.strip(), pw)
-        if u is None:
-            _audit(f"local:{name.strip()[:64]}", "login_failed")
-            sb.error(_t("bad_login"))
+    if not ok:
+        return None
+    name = (name or "").strip()
+    keys = (THROTTLE.user_key(name), THROTTLE.session_key(_session_id()))
+    wait = THROTTLE.wait(*keys)
+    if wait > 0:  # locked: no password is checked, nothing more is written (the lock itself was audited)
+        sb.error(_t("locked", seconds=math.ceil(wait)), icon=":material/lock:")
+        return None
+    user = accounts.authenticate(name, pw or "")
+    if user is None:
+        who = audit_who(name, accounts.known(name))
+        lock = THROTTLE.failure(*keys)
+        failures = max(THROTTLE.failures(k) for k in keys)
+        _audit(who, "login_failed", f"failed sign-in {failures} in a row")
+        if lock:
+            _audit(who, "login_locked", f"{failures} failed sign-ins (limit {FREE_FAILURES}): user name and "
+                                        f"session locked for {lock:.0f} s")
+            sb.error(_t("locked", seconds=math.ceil(lock)), icon=":material/lock:")
         else:
-            st.session_state[_KEY] = u
-            _audit(f"local:{u.name}", "login")
-            st.rerun()
-    return None
+            sb.error(_t("bad_login"))
+        return None
+    THROTTLE.success(*keys)
+    st.session_state[_KEY] = user
+    _audit(f"local:{user.name}", "login")
+    st.rerun()
+    return None  # pragma: no cover - st.rerun() raises
+
+
+def gate(user: User | None) -> None:
+    """After :func:`sidebar` in app.py: stop the page for a visitor not signed in; in the demo, say so on the page."""
+    s = settings()
+    if s.mode == "off":
+        st.caption(_t("off_page", role=_role_name(s.demo_role)))
+        return
+    if user is None:
+        st.info(_t("need_login"), icon=":material/lock:")
+        st.stop()
 
 
 def require_role(role: str, *, stop: bool = True) -> bool:
@@ -145,7 +262,7 @@ def require_role(role: str, *, stop: bool = True) -> bool:
     if user is None:
         st.warning(_t("need_login"), icon=":material/lock:")
     else:
-        st.warning(_t("need_role", role=role, have=user.role), icon=":material/lock:")
+        st.warning(_t("need_role", role=_role_name(role), have=_role_name(user.role)), icon=":material/lock:")
     if stop:
         st.stop()
     return False
@@ -155,17 +272,17 @@ def record(action: str, detail: str = "", target: str = "") -> None:
     """Audit an action of the current user (uploads, exports, rule changes …) from a page."""
     user = current_user()
     who = f"{user.source}:{user.name}" if user else "anonymous"
-    from regionair.errors import StoreError
-
     try:
         audit.record(_store(), who=who, action=action, detail=detail, target=target)
     except StoreError as exc:
-        st.warning(str(exc))
+        st.warning(md(exc))
 
 
 def audit_view() -> None:
     """The audit log as a table, for admins only (others see why not)."""
     if not require_role("admin", stop=False):
         return
+    from regionair.ui import table  # ui/__init__ imports this module: the frame helpers come in late
+
     st.subheader(_t("audit"))
-    table(audit.events(_store()), None, st.session_state.get("lang") or "zh")
+    table(audit.events(_store()), None, _lang())

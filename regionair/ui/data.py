@@ -231,3 +231,21 @@ def _synthetic(version: tuple) -> bool:
 def synthetic() -> bool:
     """Whether the store holds SYNTHETIC data (bench/synthetic.py writes a ``synthetic_dataset`` record)."""
     return _synthetic(store_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _damage(key: tuple) -> pd.DataFrame:
+    import warnings as _w
+
+    from regionair.store import StoreDamageWarning
+
+    with _w.catch_warnings():  # the page says it in words (ui.damage_banner); no console noise per session
+        _w.simplefilter("ignore", StoreDamageWarning)
+        found = get_store().scan()
+    return found[~found["restored"]].reset_index(drop=True) if len(found) else found
+
+
+def damage() -> pd.DataFrame:
+    """Damaged store files not yet restored (quick check of every file once per store version; signin branch)."""
+    store = get_store()
+    return _damage((str(store.root), int(store.version), store.excluded))

@@ -50,9 +50,11 @@ def items() -> list[ChartItem]:
 
 def bundle_button(f, page: str, *, extra: dict | None = None, key: str | None = None) -> None:
     """Download button for the zip of this run's charts (nothing when the page showed no chart)."""
+    from regionair.ui.auth import allowed
+
     charts = items()
-    if not charts or st.session_state.get(_KEY + "_shown"):
-        return  # nothing to export, or the page already offered its own bundle in this run
+    if not charts or st.session_state.get(_KEY + "_shown") or not allowed("export"):
+        return  # nothing to export, the page already offered its own bundle in this run, or a viewer
     st.session_state[_KEY + "_shown"] = True
     from regionair.ui import data
 
