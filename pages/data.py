@@ -5,9 +5,9 @@ import streamlit as st
 
 from regionair import charts, region, ui
 from regionair.errors import RegionairError
-from regionair.exports import to_csv_bytes, to_xlsx_bytes
 from regionair.i18n import t
 from regionair.sources.upload import preview_upload
+from regionair.tables_io import to_csv_bytes, to_xlsx_bytes
 from regionair.ui import auth
 from regionair.ui.filters import place_names
 

@@ -10,16 +10,15 @@ Commands
 ``watch``    pull the latest hours every N minutes (for systemd/cron)
 
 Times on the command line are ISO 8601; without an offset they mean Beijing time.
-Exit status: 0 ok, 2 bad input or arguments (message names file/line/column), 3 source/store failure.
+Exit status: 0 ok, 2 bad input or arguments (message names file/line/column) or values/rows refused
+by the loader-edge rules (listed on stderr; what was fine is written/stored), 3 source/store failure.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -28,23 +27,16 @@ import pandas as pd
 
 from .errors import InputError, RegionairError
 from .nomenclature import POLLUTANTS, TZ
+from .sources.plausibility import PlausibilityWarning, refusal_summary, take_refusals, with_refusals
+from .tables_io import atomic_write, write_table
 
 #: Modules that add sub-commands (each defines ``add_commands(subparsers)``).
 COMMAND_MODULES = ("regionair.ingest", "regionair.warnings_cli", "regionair.report", "regionair.auth")
 
 
 def _atomic_write(out: Path, write) -> None:
-    """Write via a temp file in the target folder + rename: nothing partial is ever left at ``out``."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write via a temp file in the target folder + rename (:func:`regionair.tables_io.atomic_write`)."""
+    atomic_write(out, write)
 
 
 def parse_time(text: str | None) -> pd.Timestamp | None:
@@ -69,6 +61,7 @@ def hourly_table(files, *, edition: str = "auto", method: str = "cnemc") -> pd.D
     from .sources.cnemc_archive import read_archive
 
     frame = read_archive(files)
+    refused = take_refusals(frame)  # listed by the command (values refused are missing here)
     result = hourly_aqi(frame, edition=edition, method=method)
     mm = moving_means(frame)
     out = pd.DataFrame({"station": result["station"], "time": result["time"].map(lambda t: t.isoformat())})
@@ -86,7 +79,7 @@ def hourly_table(files, *, edition: str = "auto", method: str = "cnemc") -> pd.D
     out["category"] = result["category"]
     out["missing"] = result["missing"]
     out["edition"] = result["edition"]
-    return out
+    return with_refusals(out, refused)
 
 
 def daily_table(files, *, edition: str = "auto") -> pd.DataFrame:
@@ -94,7 +87,9 @@ def daily_table(files, *, edition: str = "auto") -> pd.DataFrame:
     from .aqi import daily_aqi
     from .sources.cnemc_archive import read_archive
 
-    d = daily_aqi(read_archive(files), edition=edition)
+    frame = read_archive(files)
+    refused = take_refusals(frame)
+    d = daily_aqi(frame, edition=edition)
     cols = ["station", "date", "pm25", "pm10", "so2", "no2", "co", "o3_8h", "o3",
             "n_pm25", "n_pm10", "n_so2", "n_no2", "n_co", "n_o3", "n_o3_8h"]
     out = d[cols].copy()
@@ -109,35 +104,36 @@ def daily_table(files, *, edition: str = "auto") -> pd.DataFrame:
     out["missing"] = d["missing"]
     out["valid"] = d["complete"]
     out["edition"] = d["edition"]
-    return out
+    return with_refusals(out, refused)
 
 
 def _write_table(df: pd.DataFrame, out: str, fmt: str | None = None) -> None:
-    fmt = fmt or Path(out).suffix.lstrip(".").lower() or "csv"
-    if fmt == "csv":
-        _atomic_write(Path(out), lambda p: df.to_csv(p, index=False, encoding="utf-8-sig" if out.endswith(".xls.csv") else "utf-8"))
-    elif fmt == "parquet":
-        _atomic_write(Path(out), lambda p: df.to_parquet(p, index=False))
-    elif fmt == "xlsx":
-        from .exports import to_xlsx_bytes
+    """The CLI's tables: through the one neutralising, atomic writer (:func:`regionair.tables_io.write_table`)."""
+    write_table(df, out, fmt)
 
-        _atomic_write(Path(out), lambda p: Path(p).write_bytes(to_xlsx_bytes(df)))
-    else:
-        raise InputError(f"unknown format {fmt!r}; choose csv, xlsx or parquet")
+
+def _refused_exit(refused) -> int:
+    """List refused values/rows on stderr (file, line, column, reason); 2 when there are any, else 0."""
+    if not refused:
+        return 0
+    print(refusal_summary(refused), file=sys.stderr)
+    return 2
 
 
 def cmd_aqi(args) -> int:
     table = hourly_table(args.files, edition=args.edition, method=args.hourly_method)
+    refused = take_refusals(table)
     _write_table(table, args.out, "csv")
     print(f"{len(table)} station-hours → {args.out}", file=sys.stderr)
-    return 0
+    return _refused_exit(refused)
 
 
 def cmd_daily(args) -> int:
     table = daily_table(args.files, edition=args.edition)
+    refused = take_refusals(table)
     _write_table(table, args.out, "csv")
     print(f"{len(table)} station-days → {args.out}", file=sys.stderr)
-    return 0
+    return _refused_exit(refused)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,6 +164,8 @@ def main(argv=None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            # every command that reads data lists its refusals itself (file, line, column, reason)
+            warnings.simplefilter("ignore", PlausibilityWarning)
             return int(args.func(args) or 0)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

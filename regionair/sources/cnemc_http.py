@@ -30,7 +30,9 @@ import pandas as pd
 from regionair.errors import InputError, NotPublished, SourceError
 from regionair.nomenclature import TZ, beijing_time
 
+from .cnemc_archive import MAX_FILE_BYTES_ENV, max_file_bytes
 from .http import HttpClient
+from .plausibility import check_size
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -309,6 +311,7 @@ def iter_local_archive(path) -> Iterator[tuple[str, bytes]]:
         return
     suffix = p.suffix.lower()
     if suffix == ".csv":
+        check_size(p, max_file_bytes(), what="archive file", env=MAX_FILE_BYTES_ENV)  # before reading it
         try:
             yield str(p), p.read_bytes()
         except OSError as exc:

@@ -14,8 +14,8 @@ import streamlit as st
 
 from .. import charts
 from ..aqi import edition_for
-from ..exports import to_csv_bytes, to_xlsx_bytes
 from ..i18n import MISSING, column_label, fmt_value, t, value_label
+from ..tables_io import to_csv_bytes, to_xlsx_bytes
 from . import data, export
 from .filters import Filters, render_filters
 
