@@ -419,7 +419,7 @@ def ingest_upload(store, path, *, run: str, layout: str = "auto", units=None, ti
         raise InputError(f"cannot read file: {exc.strerror}", path=path) from None
     preview = preview_upload(data, p.name, layout=layout, units=units, time_convention=time_convention,
                              station=station, pollutant=pollutant, known_stations=region.stations()["code"],
-                             date_format=date_format, name=str(path))
+                             date_format=date_format)
     refused = preview.refusals
     if not preview.has_records:
         listing = refusal_summary(refused, limit=10)

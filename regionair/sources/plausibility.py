@@ -330,7 +330,7 @@ def assess(frame: pd.DataFrame, name: str, *, lines=None, labels=None, ranges=No
 
     drop = np.zeros(n, dtype=bool)
     for col in formulas:
-        if col in frame.columns and frame[col].dtype == object:
+        if col in frame.columns and not pd.api.types.is_numeric_dtype(frame[col]):
             f = looks_like_formula(frame[col])
             for i in np.flatnonzero(f & ~drop):
                 cell = str(frame[col].iloc[i])
@@ -394,8 +394,8 @@ def short_records(text: str, sep: str = ",", *, need: int | None = None) -> tupl
     Returns
     -------
     (ndarray, ndarray, int)
-        0-based indices of the **data** records (after the header) that are non-blank and have
-        fewer than ``need`` fields, their field counts, and ``need``.
+        0-based record indices (the header is record 0) of the data records that are non-blank and
+        have fewer than ``need`` fields, their field counts, and ``need``.
     """
     norm = text.replace("\r\n", "\n").replace("\r", "\n")
     a = np.frombuffer(norm.encode("utf-8"), dtype=np.uint8)
@@ -423,7 +423,7 @@ def short_records(text: str, sep: str = ",", *, need: int | None = None) -> tupl
         content = cum[ends[1:]] - cum[starts[1:]]
         data_blank = data_blank | ((content == 0) & (data_fields == 1))
     short = np.flatnonzero(~data_blank & (data_fields < need))
-    return short, data_fields[short], need
+    return short + 1, data_fields[short], need
 
 
 _DMY = re.compile(r"^\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[\sT])(.*)$")

@@ -380,6 +380,10 @@ class _Ctx:
         self.cells_rejected = 0
         self.cells_flagged = 0
 
+    def sorted_refusals(self) -> list[Refusal]:
+        """The refusals in file order (line, then column as found)."""
+        return sorted(self.refusals, key=lambda r: (r.line is None, r.line or 0))
+
     def add(self, severity: str, row, column, message: str, *, reason: str | None = None, value="",
             station=None) -> None:
         row = None if row is None or pd.isna(row) else int(row)
@@ -1403,7 +1407,7 @@ def _delegate(kind: str, text: str, ctx: _Ctx, known, encoding, convention, unit
     out, counts = _finish(frame, flagged, ctx, extra)
     _tail(ctx)
     return UploadPreview(out, kind, encoding, ctx.issues, counts, ctx.name, "hour-ending",
-                         {p: UNIT_LABEL[CANONICAL_UNIT[p]] for p in POLLUTANTS}, None, ctx.refusals)
+                         {p: UNIT_LABEL[CANONICAL_UNIT[p]] for p in POLLUTANTS}, None, ctx.sorted_refusals())
 
 
 def _tail(ctx: _Ctx) -> None:
@@ -1523,4 +1527,4 @@ def _preview_sheets(sheets: dict, data: bytes, ctx: _Ctx, units_r: _Units, *, la
     out, counts = _finish(frame, flagged, ctx)
     _tail(ctx)
     return UploadPreview(out, layout, encoding, ctx.issues, counts, name, used_conv, dict(units_r.used),
-                         station_code if layout == "station-workbook" else station, ctx.refusals)
+                         station_code if layout == "station-workbook" else station, ctx.sorted_refusals())

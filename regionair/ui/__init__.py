@@ -95,8 +95,12 @@ def freshness_banner(f: Filters) -> None:
     for row in fresh.itertuples():
         age = now - pd.Timestamp(row.time)
         hours = age.total_seconds() / 3600
-        args = dict(source=value_label(row.source, f.lang), time=f"{pd.Timestamp(row.time):%Y-%m-%d %H:%M}", age=_age(age, f.lang))
-        if hours > STALE_RED_H:
+        args = dict(source=value_label(row.source, f.lang), time=f"{pd.Timestamp(row.time):%Y-%m-%d %H:%M}",
+                    age=_age(max(age, pd.Timedelta(0)), f.lang))  # never a negative age
+        if hours < -STALE_AMBER_H:  # stamped after the clock (refused at the loader edge now; older stores)
+            worst = max(worst, 1)
+            parts.append(t("fresh_future", f.lang, **args))
+        elif hours > STALE_RED_H:
             worst = max(worst, 2)
             parts.append(t("stale_red", f.lang, **args))
         elif hours > STALE_AMBER_H:
