@@ -226,7 +226,8 @@ def test_truncated_last_line_is_refused_not_padded(tmp_path, capsys):
 def test_truncated_quotsoft_row_refused():
     head = "date,hour,type,1490A,2709A,\n"
     rows = "20220101,1,PM2.5,10,20,\n20220101,1,PM10,30\n"
-    f = parse_sites_day((head + rows).encode(), "china_sites_20220101.csv", now=NOW)
+    with pytest.warns(P.PlausibilityWarning, match="truncated"):
+        f = parse_sites_day((head + rows).encode(), "china_sites_20220101.csv", now=NOW)
     assert reasons(P.refusals_of(f)) == {(3, None): "truncated"}
     assert f["pm10"].isna().all() and f.set_index("station")["pm25"].to_dict() == {"1490A": 10, "2709A": 20}
 
@@ -234,8 +235,9 @@ def test_truncated_quotsoft_row_refused():
 def test_quotsoft_future_and_out_of_range():
     head = "date,hour,type,1490A,2709A,\n"
     rows = "20220101,1,PM2.5,10,20,\n20220101,1,SO2,3000,2,\n20990101,1,PM2.5,10,20,\n"
-    with pytest.warns(P.PlausibilityWarning):
+    with pytest.warns(UserWarning) as caught:
         f = parse_sites_day((head + rows).encode(), "china_sites_20220101.csv", now=NOW)
+    assert any(issubclass(w.category, P.PlausibilityWarning) for w in caught)
     assert reasons(P.refusals_of(f)) == {(3, "1490A"): "above_range", (4, "date,hour"): "future"}
     assert f["time"].max() == pd.Timestamp("2022-01-01 01:00", tz=TZ)
     assert np.isnan(f.set_index("station").loc["1490A", "so2"])

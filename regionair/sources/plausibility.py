@@ -284,7 +284,7 @@ def assess(frame: pd.DataFrame, name: str, *, lines=None, labels=None, ranges=No
         default_lines = line_map.get("_row")
     else:
         line_map, default_lines = {}, None if lines is None else np.asarray(lines)
-    stations = frame["station"].astype(str).to_numpy() if "station" in frame.columns else None
+    station_col = frame["station"] if "station" in frame.columns else None
     refused: list[tuple[int, Refusal]] = []
     values: dict[str, np.ndarray] = {}
 
@@ -292,7 +292,7 @@ def assess(frame: pd.DataFrame, name: str, *, lines=None, labels=None, ranges=No
         arr = line_map.get(col, default_lines)
         line = None if arr is None or pd.isna(arr[i]) else int(arr[i])
         refused.append((i, Refusal(name, line, label_of(col, i), reason, value, message,
-                                   None if stations is None else stations[i])))
+                                   None if station_col is None else str(station_col.iloc[i]))))
 
     def label_of(col: str, i: int) -> str:
         lab = labels.get(col, col)
@@ -302,14 +302,19 @@ def assess(frame: pd.DataFrame, name: str, *, lines=None, labels=None, ranges=No
         if col not in frame.columns:
             continue
         rng = RANGES[key]
-        v = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64")
-        present = ~np.isnan(v)
-        nonfinite = present & ~np.isfinite(v)
-        low = present & np.isfinite(v) & (v < rng.low)
-        high = present & np.isfinite(v) & (v > rng.high)
+        col_s = frame[col]
+        if pd.api.types.is_float_dtype(col_s) and not isinstance(col_s.dtype, pd.api.extensions.ExtensionDtype):
+            v = col_s.to_numpy()
+        else:
+            v = pd.to_numeric(col_s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            if (np.isnan(v) | ((v >= rng.low) & (v <= rng.high))).all():  # the usual case: one pass, no copy
+                continue
+            present = ~np.isnan(v)
+            nonfinite = present & ~np.isfinite(v)
+            low = present & np.isfinite(v) & (v < rng.low)
+            high = present & np.isfinite(v) & (v > rng.high)
         bad = nonfinite | low | high
-        if not bad.any():
-            continue
         unit = f" {rng.unit}" if rng.unit else ""
         for i in np.flatnonzero(nonfinite):
             add(i, col, "non_finite", _fmt(v[i]), f"{col} = {_fmt(v[i])} is not a finite number; value refused")
@@ -344,7 +349,8 @@ def assess(frame: pd.DataFrame, name: str, *, lines=None, labels=None, ranges=No
         if not isinstance(t.dtype, pd.DatetimeTZDtype):
             t = pd.to_datetime(t, errors="coerce")
             t = t.dt.tz_localize(TZ) if t.dt.tz is None else t
-        ahead = (t > limit).fillna(False).to_numpy(dtype=bool) & ~drop
+        ns = t.array.as_unit("ns").asi8  # int64 UTC nanoseconds (NaT = min int64, never ahead)
+        ahead = (ns > limit.as_unit("ns").value) & ~drop
         if ahead.any():
             now_ts = limit - clock_skew(skew)
             for i in np.flatnonzero(ahead):
@@ -375,6 +381,17 @@ def looks_like_formula(values) -> np.ndarray:
     A number such as ``-3.5`` is data, not a formula; non-text cells are never formulas.
     """
     s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    if pd.api.types.is_numeric_dtype(s) or len(s) == 0:
+        return np.zeros(len(s), dtype=bool)
+    if pd.api.types.is_string_dtype(s) and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        first = s.str.lstrip().str[:1]  # vectorised: the regex runs only on the few candidates
+        cand = first.isin(["=", "+", "-", "@"]).to_numpy(dtype=bool)
+        if not cand.any():
+            return cand
+        out = np.zeros(len(s), dtype=bool)
+        idx = np.flatnonzero(cand)
+        out[idx] = [bool(_FORMULA_RE.match(v)) for v in s.iloc[idx]]
+        return out
     return s.map(lambda v: isinstance(v, str) and bool(_FORMULA_RE.match(v))).to_numpy(dtype=bool)
 
 
