@@ -22,7 +22,13 @@ import pandas as pd
 
 from .errors import InputError, RegionairError, SourceError, StoreError
 from .nomenclature import TZ
-from .sources.plausibility import PlausibilityWarning, refusal_summary, take_refusals, with_refusals
+from .sources.plausibility import (
+    PlausibilityWarning,
+    clock_skew,
+    refusal_summary,
+    take_refusals,
+    with_refusals,
+)
 
 log = logging.getLogger("regionair.ingest")
 
@@ -323,6 +329,8 @@ def ingest_cnemc_http(store, start, end, *, run: str, refresh: bool = False, sta
     if gaps:
         store.record_gaps(pd.DataFrame(gaps, columns=["time", "reason", "detail"]), source="cnemc-archive")
         summary.gaps = len(gaps)
+    if summary.refused:  # `watch` logs at INFO; the ingest command lists them on stderr itself
+        log.info("cnemc-archive: %s", refusal_summary(summary.refused, limit=10).replace("\n", " | "))
     summary.duration_s = time.monotonic() - t0
     return summary
 
@@ -550,8 +558,6 @@ def cmd_status(args) -> int:
     fresh = fresh.assign(age_h=age.clip(lower=0).round(1))
     print("freshness per source:")
     print(fresh.to_string(index=False))
-    from .sources.plausibility import clock_skew
-
     ahead = fresh[age < -clock_skew().total_seconds() / 3600]
     for row in ahead.itertuples():
         print(f"warning: {row.source}'s latest hour {row.time:%Y-%m-%d %H:%M} is {-age[row.Index]:,.1f} h after now "

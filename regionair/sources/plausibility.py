@@ -601,8 +601,8 @@ def refusal_summary(refusals: Iterable[Refusal], *, limit: int = 50) -> str:
     if frame.empty:
         return ""
     rows_refused = frame.drop_duplicates(["file", "line", "station"]).shape[0]
-    out = [f"refused: {len(frame)} value(s)/row(s) in {rows_refused} row(s) of {frame['file'].nunique()} file(s) "
-           "— not stored; everything else was:"]
+    out = [f"refused {len(frame)} value(s) or row(s) in {rows_refused} row(s) of {frame['file'].nunique()} "
+           "file(s); they were not stored, everything else was:"]
     for (file, reason), n in Counter(zip(frame["file"], frame["reason"])).most_common():
         out.append(f"  {file}: {n} × {reason}")
     for r in frame.head(limit).itertuples(index=False):
