@@ -602,7 +602,7 @@ def refusal_summary(refusals: Iterable[Refusal], *, limit: int = 50) -> str:
         return ""
     rows_refused = frame.drop_duplicates(["file", "line", "station"]).shape[0]
     out = [f"refused {len(frame)} value(s) or row(s) in {rows_refused} row(s) of {frame['file'].nunique()} "
-           "file(s); they were not stored, everything else was:"]
+           "file(s), left out (the rest was kept):"]
     for (file, reason), n in Counter(zip(frame["file"], frame["reason"])).most_common():
         out.append(f"  {file}: {n} × {reason}")
     for r in frame.head(limit).itertuples(index=False):
