@@ -46,6 +46,7 @@ from regionair.nomenclature import POLLUTANTS, TZ
 
 __all__ = [
     "DEFAULT_CLOCK_SKEW",
+    "FORMULA_RE",
     "RANGES",
     "REASONS",
     "PlausibilityWarning",
@@ -120,7 +121,9 @@ REASONS: tuple[str, ...] = (
 DEFAULT_CLOCK_SKEW = pd.Timedelta(hours=2)
 CLOCK_SKEW_ENV = "REGIONAIR_CLOCK_SKEW_HOURS"
 
-_FORMULA_RE = re.compile(r"^\s*(?:=|[+\-@]\s*[A-Za-z_(])")
+#: Text a spreadsheet would run as a formula: ``=…``, or ``+ - @`` before a letter or parenthesis (``-3.5`` is data).
+FORMULA_RE = re.compile(r"^\s*(?:=|[+\-@]\s*[A-Za-z_(])")
+_FORMULA_RE = FORMULA_RE
 
 
 class Refusal(NamedTuple):

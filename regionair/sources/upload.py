@@ -92,6 +92,7 @@ import pandas as pd
 from regionair.errors import InputError
 from regionair.nomenclature import POLLUTANTS, TZ
 from regionair.sources.plausibility import (
+    FORMULA_RE,
     RANGES,
     PlausibilityWarning,
     Refusal,
@@ -137,7 +138,7 @@ UNIT_LABEL = {"ug/m3": "µg/m³", "mg/m3": "mg/m³"}
 
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "n/a", "na", "—", "-", "--", "/", "null", "NULL", "None", "nan", "NaN", "#N/A"})
 SENTINELS = (-99.0, -999.0, -9999.0)
-_FORMULA_RE = re.compile(r"^\s*(?:=|[+\-@]\s*[A-Za-z_])")
+_FORMULA_RE = FORMULA_RE  # the loader edge's one definition
 _CODE_RE = re.compile(r"(?<![0-9A-Za-z])(\d{4}A)(?![0-9A-Za-z])")
 
 _POLLUTANT_ALIASES = {
