@@ -335,3 +335,4 @@ COLUMNS.update({
     "file": ("文件", "File"), "line": ("行号", "Line"), "column": ("列", "Column"),
     "reason": ("拒收原因", "Reason"), "value": ("原值", "Value"), "message": ("说明", "Detail"),
 })
+DECIMALS.update({"line": 0})  # a file's line number, not a quantity

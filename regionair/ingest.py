@@ -414,13 +414,13 @@ def ingest_upload(store, path, *, run: str, layout: str = "auto", units=None, ti
     """
     from . import region
     from .sources.plausibility import check_size
-    from .sources.upload import DEFAULT_MAX_BYTES, preview_upload, upload_max_bytes
+    from .sources.upload import preview_upload, upload_max_bytes
 
     summary = RunSummary("upload")
     t0 = time.monotonic()
     p = Path(path)
     limit = upload_max_bytes()
-    check_size(p, limit, what="upload", env="REGIONAIR_UPLOAD_MAX_BYTES" if limit == DEFAULT_MAX_BYTES else None)
+    check_size(p, limit, what="upload", env="REGIONAIR_UPLOAD_MAX_BYTES")  # before reading a byte
     try:
         data = p.read_bytes()
     except OSError as exc:

@@ -320,3 +320,23 @@ def test_cli_subprocess_exit_code_and_stderr(tmp_path):
     assert r.returncode == 2, r.stderr
     assert "s.csv, line 3, column 'time': time 2099-01-01 01:00" in r.stderr and "Traceback" not in r.stderr
     assert "added 1" in r.stdout
+
+
+PAGE_TABLE = '''
+from regionair import ui
+from regionair.sources.upload import preview_upload
+pv = preview_upload(b"station,time,pm25,co\\n1490A,2026-03-10 01:00,166,1.7\\n1490A,2099-03-10 02:00,160,1.6\\n"
+                    b"1491A,2026-03-10 01:00,167,1600\\n", "u.csv")
+ui.table(pv.refusal_frame("zh"), ["line", "column", "station", "reason", "value", "message"], "zh")
+'''
+
+
+def test_page_renders_the_refusal_table_in_words():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(PAGE_TABLE, default_timeout=60).run()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert list(df.columns) == ["行号", "列", "站点编码", "拒收原因", "原值", "说明"]
+    assert df["拒收原因"].tolist() == ["时间晚于当前时刻", "超出物理范围"]
+    assert [str(v) for v in df["行号"]] == ["3", "4"] and df["列"].tolist() == ["time", "co"]
