@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..nomenclature import PRIMARY_LABEL_PATTERNS, TZ
-from .plausibility import (
+from regionair.core.nomenclature import PRIMARY_LABEL_PATTERNS, TZ
+from regionair.errors import InputError
+from regionair.sources.plausibility import (
     PlausibilityWarning,
     check_frame,
     check_size,
@@ -227,7 +227,7 @@ def parse_archive(data: bytes, name: str = "<bytes>", stations: Iterable[str] | 
 
     Returns
     -------
-    DataFrame — canonical hourly frame (:mod:`regionair.nomenclature`) with provenance columns.
+    DataFrame — canonical hourly frame (:mod:`regionair.core.nomenclature`) with provenance columns.
     Values and rows refused by the loader-edge rules (:mod:`regionair.sources.plausibility`:
     out-of-range, negative or non-finite values → missing; rows stamped in the future → dropped)
     are listed in ``frame.attrs["refused"]`` (:func:`~regionair.sources.plausibility.refusals_of`).

@@ -39,10 +39,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from regionair import standards as S
+from regionair.core import standards as S
+from regionair.core.i18n import t
+from regionair.core.nomenclature import POLLUTANTS, TZ
 from regionair.errors import InputError
-from regionair.i18n import t
-from regionair.nomenclature import POLLUTANTS, TZ
 
 __all__ = [
     "DEFAULT_CLOCK_SKEW",

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ..bundle import ChartItem, build_bundle, bundle_metadata, safe_name, store_metadata
+from regionair.render.bundle import ChartItem, build_bundle, bundle_metadata, safe_name, store_metadata
 
 _KEY = "_regionair_bundle_items"
 
@@ -54,7 +54,7 @@ def bundle_button(f, page: str, *, extra: dict | None = None, key: str | None = 
     if not charts or st.session_state.get(_KEY + "_shown"):
         return  # nothing to export, or the page already offered its own bundle in this run
     st.session_state[_KEY + "_shown"] = True
-    from . import data
+    from regionair.ui import data
 
     filters = {"lang": f.lang, "period": f.period, "units": f.units, "stations": f.stations,
                "pollutant": f.pollutant, "resolution": f.resolution, "edition": f.edition,
