@@ -8,7 +8,7 @@ from regionair.core import region
 from regionair.core.i18n import t
 from regionair.errors import RegionairError
 from regionair.render import charts
-from regionair.render.exports import to_csv_bytes, to_xlsx_bytes
+from regionair.render.tables import to_csv_bytes, to_xlsx_bytes
 from regionair.sources.upload import preview_upload
 from regionair.ui import auth
 from regionair.ui.filters import place_names
@@ -69,19 +69,27 @@ if up is not None:
     except RegionairError as exc:
         st.error(str(exc))
     else:
-        st.write(preview.summary())
+        c = preview.counts
+        st.write(t("upload_summary", lang, file=preview.filename, records=c["records"], flagged=c["records_flagged"],
+                   rows=c["rows_rejected"], cells=c["cells_rejected"]))
+        if preview.refusals:  # the same table the CLI prints on stderr (plausibility.refusal_frame)
+            st.markdown(f"**{t('upload_refused_title', lang)}**")
+            st.warning(t("upload_refused_note", lang, n=len(preview.refusals), ok=c["records"]))
+            ui.table(preview.refusal_frame(lang), ["line", "column", "station", "reason", "value", "message"], lang)
         if preview.issues:
             ui.table(preview.issues_frame(), None, lang)
         ui.table(preview.frame.head(200), None, lang)
-        if preview.ok and st.button("导入到数据库" if zh else "Ingest into the store", type="primary", key="up_go"):
+        # what is fine is stored, what was refused is not (as `ingest --source upload`; README)
+        if preview.has_records and st.button(t("upload_ingest", lang), type="primary", key="up_go"):
             try:
                 result = store.ingest_hourly(preview.frame.assign(source="upload"), source="upload")
             except RegionairError as exc:
                 st.error(str(exc))
             else:
-                auth.record("upload", f"{up.name}: added {result.added}, updated {result.updated}", target="hourly")
-                st.success(f"added {result.added}, updated {result.updated}, unchanged {result.unchanged}, "
-                           f"rejected {result.rejected}")
+                auth.record("upload", f"{up.name}: added {result.added}, updated {result.updated}, "
+                            f"refused {len(preview.refusals)}", target="hourly")
+                st.success(t("upload_done", lang, added=result.added, updated=result.updated,
+                             unchanged=result.unchanged, rejected=result.rejected))
 
 if auth.require_role("admin", stop=False):
     auth.audit_view()

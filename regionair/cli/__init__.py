@@ -11,7 +11,8 @@ Commands
 ``watch``    pull the latest hours every N minutes (for systemd/cron)
 
 Times on the command line are ISO 8601; without an offset they mean Beijing time.
-Exit status: 0 ok, 2 bad input or arguments (message names file/line/column), 3 source/store failure.
+Exit status: 0 ok, 2 bad input or arguments (message names file/line/column) or values/rows refused
+by the loader-edge rules (listed on stderr; what was fine is written/stored), 3 source/store failure.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import pandas as pd
 
 from regionair.core.nomenclature import POLLUTANTS, parse_time  # noqa: F401  (parse_time: CLI modules' import)
 from regionair.errors import InputError, RegionairError
-from regionair.render.exports import write_table
+from regionair.render.tables import write_table
+from regionair.sources.plausibility import PlausibilityWarning, refusal_summary, take_refusals, with_refusals
 
 #: Modules that add sub-commands (each defines ``add_commands(subparsers)``).
 COMMAND_MODULES = ("regionair.pipeline.ingest", "regionair.cli.warning_commands", "regionair.render.report", "regionair.accounts.auth",
@@ -44,6 +46,7 @@ def hourly_table(files, *, edition: str = "auto", method: str = "cnemc") -> pd.D
     from regionair.sources.cnemc_archive import read_archive
 
     frame = read_archive(files)
+    refused = take_refusals(frame)  # listed by the command (values refused are missing here)
     result = hourly_aqi(frame, edition=edition, method=method)
     mm = moving_means(frame)
     out = pd.DataFrame({"station": result["station"], "time": result["time"].map(lambda t: t.isoformat())})
@@ -61,7 +64,7 @@ def hourly_table(files, *, edition: str = "auto", method: str = "cnemc") -> pd.D
     out["category"] = result["category"]
     out["missing"] = result["missing"]
     out["edition"] = result["edition"]
-    return out
+    return with_refusals(out, refused)
 
 
 def daily_table(files, *, edition: str = "auto") -> pd.DataFrame:
@@ -69,7 +72,9 @@ def daily_table(files, *, edition: str = "auto") -> pd.DataFrame:
     from regionair.core.aqi import daily_aqi
     from regionair.sources.cnemc_archive import read_archive
 
-    d = daily_aqi(read_archive(files), edition=edition)
+    frame = read_archive(files)
+    refused = take_refusals(frame)
+    d = daily_aqi(frame, edition=edition)
     cols = ["station", "date", "pm25", "pm10", "so2", "no2", "co", "o3_8h", "o3",
             "n_pm25", "n_pm10", "n_so2", "n_no2", "n_co", "n_o3", "n_o3_8h"]
     out = d[cols].copy()
@@ -84,14 +89,23 @@ def daily_table(files, *, edition: str = "auto") -> pd.DataFrame:
     out["missing"] = d["missing"]
     out["valid"] = d["complete"]
     out["edition"] = d["edition"]
-    return out
+    return with_refusals(out, refused)
+
+
+def _refused_exit(refused) -> int:
+    """List refused values/rows on stderr (file, line, column, reason); 2 when there are any, else 0."""
+    if not refused:
+        return 0
+    print(refusal_summary(refused), file=sys.stderr)
+    return 2
 
 
 def cmd_aqi(args) -> int:
     table = hourly_table(args.files, edition=args.edition, method=args.hourly_method)
+    refused = take_refusals(table)
     write_table(table, args.out, "csv")
     print(f"{len(table)} station-hours → {args.out}", file=sys.stderr)
-    return 0
+    return _refused_exit(refused)
 
 
 def cmd_daily(args) -> int:
@@ -104,9 +118,10 @@ def cmd_daily(args) -> int:
         print(f"{len(table)} jurisdiction-days → {args.out}", file=sys.stderr)
         return 0
     table = daily_table(args.files, edition=args.edition)
+    refused = take_refusals(table)
     write_table(table, args.out, "csv")
     print(f"{len(table)} station-days → {args.out}", file=sys.stderr)
-    return 0
+    return _refused_exit(refused)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,6 +154,8 @@ def main(argv=None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            # every command that reads data lists its refusals itself (file, line, column, reason)
+            warnings.simplefilter("ignore", PlausibilityWarning)
             return int(args.func(args) or 0)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

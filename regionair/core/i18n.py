@@ -588,6 +588,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "damaged_kind_model_aq": ("模式空气质量", "modelled air quality"),
     "damaged_kind_weather": ("气象数据", "weather"),
     "damaged_kind_gaps": ("缺测记录", "gap records"),
+    # --- plausibility branch: refused values and rows (regionair.sources.plausibility), upload page, freshness
+    "refused_above_range": ("超出物理范围", "Outside the physical range"),
+    "refused_negative": ("负值", "Negative value"),
+    "refused_non_finite": ("非有限数值（如 inf）", "Not a finite number"),
+    "refused_not_number": ("不是数值", "Not a number"),
+    "refused_future": ("时间晚于当前时刻", "Time in the future"),
+    "refused_truncated": ("行不完整（字段少于表头）", "Truncated row (fewer fields than the header)"),
+    "refused_formula": ("电子表格公式", "Spreadsheet formula"),
+    "refused_bad_time": ("时间无法识别", "Time not understood"),
+    "refused_off_hour": ("时间不在整点", "Time not on the hour"),
+    "refused_no_station": ("缺少站点编码", "No station code"),
+    "refused_conflict": ("重复记录数值矛盾", "Duplicate with conflicting values"),
+    "upload_refused_title": ("拒收的数值与行（不会导入）", "Refused values and rows (not stored)"),
+    "upload_refused_note": ("{n} 个数值或行被拒收，不会导入；其余 {ok} 条站点小时记录可以导入。",
+                            "{n} value(s) or row(s) refused and will not be stored; the other {ok} station-hour(s) "
+                            "can be stored."),
+    "upload_summary": ("{file}：{records} 条站点小时记录（{flagged} 条带提示），拒收 {rows} 行、{cells} 个数值。",
+                       "{file}: {records} station-hour(s) ({flagged} flagged); {rows} row(s) and {cells} value(s) "
+                       "refused."),
+    "upload_ingest": ("导入到数据库", "Ingest into the store"),
+    "upload_done": ("已导入：新增 {added}，修订 {updated}，未变 {unchanged}，拒收 {rejected}。",
+                    "Stored: {added} added, {updated} updated, {unchanged} unchanged, {rejected} rejected."),
+    "fresh_future": ("{source}：最新时次 {time} 晚于当前时刻，请检查数据与系统时钟",
+                     "{source}: the latest hour {time} is after the current time; check the data and the system clock"),
 }
 
 
@@ -742,3 +766,9 @@ VALUES.update({
     "pm": ("颗粒物浓度", "Particulate levels"), "model": ("CAMS 模式", "CAMS model"),
     "pm+model": ("颗粒物浓度与 CAMS 模式", "Particulate levels and CAMS model"),
 })
+# --- plausibility branch: headers of the refused-rows table (regionair.sources.plausibility.refusal_frame)
+COLUMNS.update({
+    "file": ("文件", "File"), "line": ("行号", "Line"), "column": ("列", "Column"),
+    "reason": ("拒收原因", "Reason"), "value": ("原值", "Value"), "message": ("说明", "Detail"),
+})
+DECIMALS.update({"line": 0})  # a file's line number, not a quantity

@@ -22,7 +22,14 @@ import pandas as pd
 
 from regionair.core.nomenclature import SOURCE_PRECEDENCE, TZ, parse_time
 from regionair.errors import InputError, RegionairError, SourceError, StoreError
-from regionair.render.exports import write_table
+from regionair.render.tables import write_table
+from regionair.sources.plausibility import (
+    PlausibilityWarning,
+    clock_skew,
+    refusal_summary,
+    take_refusals,
+    with_refusals,
+)
 
 log = logging.getLogger("regionair.pipeline.ingest")
 
@@ -47,6 +54,10 @@ class RunSummary:
     errors: list[str] = field(default_factory=list)
     new_stations: list[str] = field(default_factory=list)
     duration_s: float = 0.0
+    #: values and rows refused at the loader edge (:class:`regionair.sources.plausibility.Refusal`)
+    refused: list = field(default_factory=list)
+    #: upload findings kept but flagged (e.g. PM2.5 > PM10, unknown station), as "file, line …: message"
+    flagged: list[str] = field(default_factory=list)
 
     def add(self, result) -> None:
         self.added += result.added
@@ -56,8 +67,9 @@ class RunSummary:
 
     def text(self) -> str:
         s = (f"{self.source}: added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-             f"rejected {self.rejected}, gaps {self.gaps}, files {self.files}, skipped {self.skipped} "
-             f"({self.duration_s:.1f} s)")
+             f"rejected {self.rejected}, gaps {self.gaps}, files {self.files}, skipped {self.skipped}"
+             + (f", refused {len(self.refused)}" if self.refused else "")
+             + f" ({self.duration_s:.1f} s)")
         if self.new_stations:
             s += f"\nnew stations (added to the catalogue for review): {', '.join(self.new_stations)}"
         for e in self.errors[:20]:
@@ -106,7 +118,9 @@ def _parse_one(name: str, data: bytes, stations) -> tuple[pd.DataFrame | None, s
     from regionair.sources.cnemc_archive import parse_archive
 
     try:
-        frame = parse_archive(data, name, stations=stations)  # filtered while reading
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PlausibilityWarning)  # the refusals travel with the frame (attrs)
+            frame = parse_archive(data, name, stations=stations)  # filtered while reading
     except InputError as exc:
         return None, str(exc)
     return frame, None
@@ -143,7 +157,7 @@ def _parse_selected(files, stations):
             except InputError:
                 pass
             else:
-                if not caught:  # a warning names a file and line: then read file by file, as below
+                if not caught:  # a warning (or a refusal) names a file and line: then read file by file, as below
                     return names, digests, frame[frame["station"].isin(keep)].reset_index(drop=True), []
         frames, errors, ok_names, ok_digests = [], [], [], []
         for name, data, digest, _ in chunk:
@@ -154,7 +168,8 @@ def _parse_selected(files, stations):
                 frames.append(frame)
                 ok_names.append(name)
                 ok_digests.append(digest)
-        return ok_names, ok_digests, pd.concat(frames, ignore_index=True) if frames else None, errors
+        refused = [r for f in frames for r in take_refusals(f)]
+        return ok_names, ok_digests, with_refusals(pd.concat(frames, ignore_index=True), refused) if frames else None, errors
 
     for name, data, digest in files:
         chunk.append((name, data, digest, select_rows(data, keep)))
@@ -291,6 +306,7 @@ def ingest_cnemc_path(store, path, *, run: str, stations=None, refresh: bool = F
         summary.rejected += len(errors)
         if frame is None:
             continue
+        summary.refused.extend(take_refusals(frame))
         batch.append(frame)
         hashes.extend({"name": str(n)[-300:], "sha256": d, "scope": scope, "run": run} for n, d in zip(names, digests, strict=True))
         pending += len(names)
@@ -335,6 +351,7 @@ def ingest_cnemc_http(store, start, end, *, run: str, refresh: bool = False, sta
             if res.is_gap:
                 gaps.append((res.hour, res.gap_reason, res.url))
             else:
+                summary.refused.extend(take_refusals(res.frame))
                 batch.append(res.frame)
         if len(batch) >= BATCH_FILES:
             frame = pd.concat(batch, ignore_index=True)
@@ -348,6 +365,8 @@ def ingest_cnemc_http(store, start, end, *, run: str, refresh: bool = False, sta
     if gaps:
         store.record_gaps(pd.DataFrame(gaps, columns=["time", "reason", "detail"]), source="cnemc-archive")
         summary.gaps = len(gaps)
+    if summary.refused:  # `watch` logs at INFO; the ingest command lists them on stderr itself
+        log.info("cnemc-archive: %s", refusal_summary(summary.refused, limit=10).replace("\n", " | "))
     summary.duration_s = time.monotonic() - t0
     return summary
 
@@ -357,10 +376,13 @@ def ingest_quotsoft(store, *, path=None, start=None, end=None, run: str, station
 
     summary = RunSummary("quotsoft")
     t0 = time.monotonic()
-    if path:
-        frame = read_quotsoft(path, stations=stations)
-    else:
-        frame = get_quotsoft(start, end, client=client or _client(), stations=stations, on_error="gap")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlausibilityWarning)  # listed by the CLI from summary.refused
+        if path:
+            frame = read_quotsoft(path, stations=stations)
+        else:
+            frame = get_quotsoft(start, end, client=client or _client(), stations=stations, on_error="gap")
+    summary.refused.extend(take_refusals(frame))
     if not frame.empty:
         summary.add(store.ingest_hourly(frame, source="quotsoft", run=run))
         _note_new_stations(store, frame, summary)
@@ -408,6 +430,7 @@ def ingest_open_meteo(store, *, run: str, past_days: int = 3, forecast_days: int
     client = client or _client()
     points = representative_points()
     aq = get_air_quality(points, client=client, past_days=past_days, forecast_days=forecast_days)
+    summary.refused.extend(take_refusals(aq))
     summary.add(store.ingest_model(aq, run=run))
     wx = get_weather(points, client=client, past_days=past_days, forecast_days=forecast_days)
     summary.add(store.ingest_weather(wx, run=run))
@@ -416,27 +439,42 @@ def ingest_open_meteo(store, *, run: str, past_days: int = 3, forecast_days: int
 
 
 def ingest_upload(store, path, *, run: str, layout: str = "auto", units=None, time_convention=None,
-                  station=None, pollutant=None) -> RunSummary:
-    """A user file (CSV/XLSX): previewed and validated first; nothing is written if it has errors."""
+                  station=None, pollutant=None, date_format=None) -> RunSummary:
+    """A user file (CSV/XLSX), through the same preview and rules as the dashboard's upload page.
+
+    The file's size is checked before it is read. What the preview accepts is stored; what it refuses
+    (:attr:`UploadPreview.refusals`: values and rows, with line, column and reason) is not, and is
+    returned in ``summary.refused`` for the CLI to list (exit 2). Values kept but flagged (PM2.5 > PM10,
+    an unknown station) are listed in ``summary.flagged``. Nothing is stored when no station-hour is
+    acceptable (``InputError``).
+    """
     from regionair.core import region
-    from regionair.sources.upload import preview_upload
+    from regionair.sources.plausibility import check_size
+    from regionair.sources.upload import preview_upload, upload_max_bytes
 
     summary = RunSummary("upload")
     t0 = time.monotonic()
     p = Path(path)
+    limit = upload_max_bytes()
+    check_size(p, limit, what="upload", env="REGIONAIR_UPLOAD_MAX_BYTES")  # before reading a byte
     try:
         data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", path=path) from None
     preview = preview_upload(data, p.name, layout=layout, units=units, time_convention=time_convention,
-                             station=station, pollutant=pollutant, known_stations=region.stations()["code"])
-    if not preview.ok:
-        first = preview.errors[0]
-        raise InputError(f"{len(preview.errors)} error(s); first: {first.message}. Nothing was stored. "
-                         f"Fix the file or pass --layout/--units/--time-convention.", path=path, line=first.row,
-                         column=first.column)
+                             station=station, pollutant=pollutant, known_stations=region.stations()["code"],
+                             date_format=date_format)
+    refused = preview.refusals
+    if not preview.has_records:
+        listing = refusal_summary(refused, limit=10)
+        first = preview.errors[0] if preview.errors else None
+        raise InputError("no acceptable station-hour in the file; nothing was stored. Fix the file or pass "
+                         "--layout/--units/--time-convention/--date-format." + (f"\n{listing}" if listing else ""),
+                         path=path, line=first.row if first else None, column=first.column if first else None)
     summary.add(store.ingest_hourly(preview.frame.assign(source="upload"), source="upload", run=run))
-    summary.rejected += preview.counts.get("rejected", 0) if isinstance(preview.counts, dict) else 0
+    summary.refused.extend(refused)
+    summary.flagged.extend(f"{path}, line {i.row}: {i.message}" if i.row is not None else f"{path}: {i.message}"
+                           for i in preview.flags)
     summary.duration_s = time.monotonic() - t0
     return summary
 
@@ -476,16 +514,38 @@ def cmd_ingest(args) -> int:
     else:
         if not args.path:
             raise InputError("--path FILE is needed for --source upload")
-        summary = ingest_upload(store, args.path, run=run, layout=args.layout, units=args.units,
-                                time_convention=args.time_convention, station=args.station)
+        summary = ingest_upload(store, args.path, run=run, layout=args.layout, units=_units_arg(args.units),
+                                time_convention=args.time_convention, station=args.station,
+                                pollutant=args.pollutant, date_format=args.date_format)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(summary.text())
-    if summary.errors:
-        store.log_run(summary.source, errors=summary.errors, rejected=summary.rejected, run=run,
-                      note="files rejected by the parser")
+    for line in summary.flagged[:50]:
+        print(f"flagged (kept): {line}", file=sys.stderr)
+    if len(summary.flagged) > 50:
+        print(f"flagged (kept): … {len(summary.flagged) - 50} more", file=sys.stderr)
+    if summary.refused:  # listed by file, line, column and reason; what was fine is stored (README)
+        print(refusal_summary(summary.refused), file=sys.stderr)
+    if summary.errors or summary.refused:
+        store.log_run(summary.source, errors=summary.errors + [r.message for r in summary.refused[:200]],
+                      rejected=summary.rejected + len(summary.refused), run=run,
+                      note="files rejected by the parser" if summary.errors else "values or rows refused")
         return 2
     return 0
+
+
+def _units_arg(text: str | None):
+    """``--units``: one unit for every pollutant (``µg/m³``) or per pollutant (``co=µg/m³,pm25=µg/m³``)."""
+    if text is None or "=" not in text:
+        return text
+    out = {}
+    for part in text.split(","):
+        key, sep, unit = part.partition("=")
+        if not sep or not key.strip() or not unit.strip():
+            raise InputError(f"--units {text!r}: write one unit (µg/m³) or pollutant=unit pairs (co=µg/m³,pm25=µg/m³)",
+                             column="--units")
+        out[key.strip()] = unit.strip()
+    return out
 
 
 def cmd_export(args) -> int:
@@ -499,7 +559,7 @@ def cmd_export(args) -> int:
         stations = list(cat.loc[cat["jurisdiction"].isin(wanted), "code"])
     frame = store.hourly(parse_time(args.start), parse_time(args.end), stations=stations)
     frame = frame.drop(columns=[c for c in ("ingest_id", "ingested_at", "revision") if c in frame.columns])
-    write_table(frame, args.out, args.format)
+    write_table(frame, args.out, args.format)  # CSV/XLSX neutralised, written atomically
     print(f"{len(frame)} station-hours → {args.out}", file=sys.stderr)
     return 0
 
@@ -524,9 +584,17 @@ def cmd_status(args) -> int:
         print("store is empty: run `python -m regionair ingest --source cnemc-archive --path data/sample`")
         return 0
     now = pd.Timestamp.now(tz=TZ)
-    fresh = fresh.assign(age_h=((now - fresh["time"]).dt.total_seconds() / 3600).round(1))
+    age = (now - fresh["time"]).dt.total_seconds() / 3600
+    # never a negative age: rows stamped in the future are refused at the loader edge now, but a store
+    # filled before that (or a clock set back) may still hold some — name them instead
+    fresh = fresh.assign(age_h=age.clip(lower=0).round(1))
     print("freshness per source:")
     print(fresh.to_string(index=False))
+    ahead = fresh[age < -clock_skew().total_seconds() / 3600]
+    for row in ahead.itertuples():
+        print(f"warning: {row.source}'s latest hour {row.time:%Y-%m-%d %H:%M} is {-age[row.Index]:,.1f} h after now "
+              "(rows stamped in the future, or the clock is wrong); check the data and the system clock",
+              file=sys.stderr)
     print("\ncoverage per station:")
     print(per.to_string(index=False))
     return 0
@@ -690,9 +758,11 @@ def add_commands(sub) -> None:
     i.add_argument("--past-days", type=int, default=3)
     i.add_argument("--forecast-days", type=int, default=5)
     i.add_argument("--layout", default="auto", help="upload layout (auto, long, wide, cnemc-archive, station-workbook)")
-    i.add_argument("--units", help="upload units, e.g. µg/m³")
+    i.add_argument("--units", help="upload units: one for all (µg/m³) or per pollutant (co=µg/m³,pm25=µg/m³)")
     i.add_argument("--time-convention", choices=["hour-ending", "hour-beginning"])
     i.add_argument("--station", help="station code of a per-station workbook")
+    i.add_argument("--pollutant", help="pollutant of a wide upload or a single-sheet workbook (pm25, PM2.5, 臭氧 …)")
+    i.add_argument("--date-format", help="upload time format when dates are ambiguous, e.g. '%%d/%%m/%%Y %%H:%%M'")
     i.set_defaults(func=cmd_ingest)
 
     e = sub.add_parser("export", help="canonical hourly data out of the store")

@@ -33,7 +33,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from regionair.errors import RegionairError
-from regionair.render.exports import to_csv_bytes, to_xlsx_bytes
+from regionair.render.tables import to_csv_bytes, to_xlsx_bytes
 
 #: Scale factor of exported PNGs (≥ 2 for print and projection).
 PNG_SCALE = 2

@@ -38,6 +38,15 @@ import pandas as pd
 
 from regionair.core.nomenclature import PRIMARY_LABEL_PATTERNS, TZ
 from regionair.errors import InputError
+from regionair.sources.plausibility import (
+    PlausibilityWarning,
+    check_frame,
+    check_size,
+    env_bytes,
+    refusals_of,
+    take_refusals,
+    with_refusals,
+)
 
 SOURCE = "cnemc-archive"
 
@@ -62,6 +71,27 @@ AREA_ALIASES = {"昌吉州": "昌吉回族自治州"}
 _TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}):?(\d{2})?(?::?\d{2})?Z?$")
 
 _CANONICAL = {"pm2_5": "pm25", "pm10": "pm10", "so2": "so2", "no2": "no2", "co": "co"}
+
+#: Frame column → physical range checked at the loader edge (:data:`regionair.sources.plausibility.RANGES`)
+#: and the archive's own column name (for the refusals).
+_RANGES = {"pm25": "pm25", "pm10": "pm10", "so2": "so2", "no2": "no2", "co": "co", "o3": "o3",
+           "published_aqi": "aqi", "published_pm25_24h": "pm25", "published_pm10_24h": "pm10",
+           "published_so2_24h": "so2", "published_no2_24h": "no2", "published_co_24h": "co",
+           "published_o3_8h": "o3", "published_o3_1h_max": "o3"}
+_LABELS = {"pm25": "pm2_5", "published_aqi": "aqi", "published_pm25_24h": "pm2_5_24h",
+           "published_pm10_24h": "pm10_24h", "published_so2_24h": "so2_24h", "published_no2_24h": "no2_24h",
+           "published_co_24h": "co_24h", "published_o3_8h": "o3_8h_24h", "published_o3_1h_max": "o3",
+           "time": "timepoint"}
+
+
+#: Largest archive CSV read (an hourly file of all ~1,900 stations is ~190 kB) [bytes]; env override.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES_ENV = "REGIONAIR_ARCHIVE_MAX_BYTES"
+
+
+def max_file_bytes() -> int:
+    """Largest archive file read [bytes]: env ``REGIONAIR_ARCHIVE_MAX_BYTES`` or 64 MiB."""
+    return env_bytes(MAX_FILE_BYTES_ENV, MAX_FILE_BYTES)
 
 
 class ArchiveWarning(UserWarning):
@@ -178,7 +208,8 @@ def select_rows(data: bytes, stations: Iterable[str]) -> bytes:
     return data[: nl + 1] + b"\n".join(rows) + b"\n"
 
 
-def parse_archive(data: bytes, name: str = "<bytes>", stations: Iterable[str] | None = None) -> pd.DataFrame:
+def parse_archive(data: bytes, name: str = "<bytes>", stations: Iterable[str] | None = None, *, now=None,
+                  clock_skew=None) -> pd.DataFrame:
     """Parse one archive CSV (bytes) into the canonical hourly frame.
 
     Parameters
@@ -190,27 +221,53 @@ def parse_archive(data: bytes, name: str = "<bytes>", stations: Iterable[str] | 
         (:func:`select_rows`), so a regional read is several times faster; the other rows are not
         checked. An error is reported from a parse of the whole file, with its real line numbers.
 
+    now : datetime-like, optional — the clock for the future-stamp rule (tests); default now.
+    clock_skew : float or Timedelta, optional — allowed lead of a stamp over ``now`` [h]
+        (:func:`regionair.sources.plausibility.clock_skew`, default 2 h).
+
     Returns
     -------
     DataFrame — canonical hourly frame (:mod:`regionair.core.nomenclature`) with provenance columns.
+    Values and rows refused by the loader-edge rules (:mod:`regionair.sources.plausibility`:
+    out-of-range, negative or non-finite values → missing; rows stamped in the future → dropped)
+    are listed in ``frame.attrs["refused"]`` (:func:`~regionair.sources.plausibility.refusals_of`).
 
     Raises
     ------
     InputError
         Not UTF-8, wrong header, a truncated or over-long row, an unparseable ``timepoint`` or
         ``stationcode``, or text in a numeric field — naming the file, line and column.
+
+    Warns
+    -----
+    PlausibilityWarning
+        Some values or rows were refused (one warning per file, naming the first).
     """
+    opts = {"now": now, "clock_skew": clock_skew}
     if stations is not None:
         keep = station_set(stations)
         try:
-            frame = _parse(select_rows(data, keep), name)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                frame = _parse(select_rows(data, keep), name, **opts)
+            if refusals_of(frame):  # line numbers of the selected rows are not the file's: read it all
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # its warnings are about every station; ours follow
+                    frame = _parse(data, name, **opts)
+            for w in caught:
+                if not issubclass(w.category, PlausibilityWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         except InputError:
-            frame = _parse(data, name)  # the message names the line and column in the real file
-        return frame[frame["station"].isin(keep)].reset_index(drop=True)
-    return _parse(data, name)
+            frame = _parse(data, name, **opts)  # the message names the line and column in the real file
+        refused = [r for r in refusals_of(frame) if r.station in keep]
+        out = frame[frame["station"].isin(keep)].reset_index(drop=True)
+        if refused:
+            _warn_refused(name, refused)
+        return with_refusals(out, refused)
+    return _parse(data, name, **opts)
 
 
-def _parse(data: bytes, name: str) -> pd.DataFrame:
+def _parse(data: bytes, name: str, *, now=None, clock_skew=None) -> pd.DataFrame:
     text = _decode(data, name)
     if not text.strip():
         raise InputError("empty file; expected the CNEMC archive header " + ",".join(HEADER[:4]) + ",…", path=name, line=1)
@@ -248,7 +305,7 @@ def _parse(data: bytes, name: str) -> pd.DataFrame:
     raw.columns = [c.strip().lower() for c in raw.columns]
     if raw.empty:
         return _empty()
-    return _normalise(raw, _numeric_columns(text, name), name)
+    return _normalise(raw, _numeric_columns(text, name), name, now=now, clock_skew=clock_skew)
 
 
 def _first_misfit_row(text: str, n_fields: int) -> tuple[int, int] | None:
@@ -333,7 +390,8 @@ def _numeric(raw: pd.DataFrame, col: str, name: str) -> tuple[np.ndarray, np.nda
     return vals, nm
 
 
-def _normalise(raw: pd.DataFrame, numeric: dict[str, tuple[np.ndarray, np.ndarray]], name: str) -> pd.DataFrame:
+def _normalise(raw: pd.DataFrame, numeric: dict[str, tuple[np.ndarray, np.ndarray]], name: str, *, now=None,
+               clock_skew=None) -> pd.DataFrame:
     tp = raw["timepoint"].str.strip()
     # a file normally holds one hour: parse the distinct stamps, then map back
     codes, distinct = pd.factorize(tp)
@@ -369,16 +427,6 @@ def _normalise(raw: pd.DataFrame, numeric: dict[str, tuple[np.ndarray, np.ndarra
     cols["o3"] = o3_cur
     cols["source"] = SOURCE
 
-    negative = np.zeros(len(station), dtype=bool)
-    for p in ("pm25", "pm10", "so2", "no2", "co", "o3"):
-        neg = cols[p] < 0
-        if neg.any():
-            negative |= neg
-            cols[p][neg] = np.nan
-    if negative.any():
-        warnings.warn(f"{name}: {int(negative.sum())} row(s) with negative concentrations set to missing",
-                      ArchiveWarning, stacklevel=3)
-
     nm_codes = np.full(len(station), "", dtype=object)
     for upstream, code in (("co", "co"), ("no2", "no2"), ("o3", "o3"), ("pm10", "pm10"), ("pm2_5", "pm25"), ("so2", "so2")):
         m = not_mon[upstream] | (not_mon["o3_24h"] if code == "o3" else False)
@@ -396,12 +444,25 @@ def _normalise(raw: pd.DataFrame, numeric: dict[str, tuple[np.ndarray, np.ndarra
     cols["longitude"] = num["longitude"]
     cols["latitude"] = num["latitude"]
     out = pd.DataFrame(cols)  # built once: adding 25 columns one by one is a third of the parse time
+    # the shared loader-edge rules: out-of-range, negative and non-finite values, future rows (refused)
+    out, refused = check_frame(out, name, lines=np.arange(len(out)) + 2, labels=_LABELS, ranges=_RANGES, now=now,
+                               skew=clock_skew)
     before = len(out)
     out = out.drop_duplicates(["station", "time"], keep="last")
     if len(out) < before:
         warnings.warn(f"{name}: {before - len(out)} duplicate station row(s) dropped (last kept)",
                       ArchiveWarning, stacklevel=3)
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    if refused:
+        _warn_refused(name, refused)
+    return with_refusals(out, refused)
+
+
+def _warn_refused(name: str, refused: list) -> None:
+    reasons = sorted({r.reason for r in refused})
+    first = refused[0]
+    warnings.warn(f"{name}: {len(refused)} value(s)/row(s) refused ({', '.join(reasons)}); first at line "
+                  f"{first.line}, column {first.column!r}: {first.message}", PlausibilityWarning, stacklevel=4)
 
 
 def _o3_one_hour(time: pd.Series, o3: np.ndarray, o3_24h: np.ndarray, name: str):
@@ -439,10 +500,13 @@ def read_archive(paths) -> pd.DataFrame:
     ``station_name``, ``area``, ``longitude``, ``latitude``), sorted by time and station; duplicate
     station-hours across files keep the last file's row.
 
+    Values and rows refused by the loader-edge rules of every file are in ``frame.attrs["refused"]``.
+
     Raises
     ------
     InputError
-        For the first malformed file, naming file, line and column (nothing partial is returned).
+        For the first malformed file, naming file, line and column (nothing partial is returned);
+        a file larger than :func:`max_file_bytes` (checked before it is read).
 
     Examples
     --------
@@ -453,6 +517,7 @@ def read_archive(paths) -> pd.DataFrame:
     frames = []
     for item in items:
         if isinstance(item, str | os.PathLike):
+            check_size(item, max_file_bytes(), what="archive file", env=MAX_FILE_BYTES_ENV)  # before reading
             try:
                 data = Path(item).read_bytes()
             except OSError as exc:
@@ -464,9 +529,10 @@ def read_archive(paths) -> pd.DataFrame:
         frames.append(parse_archive(data, _name(item)))
     if not frames:
         return _empty()
+    refused = [r for f in frames for r in take_refusals(f)]
     out = pd.concat(frames, ignore_index=True)
     out = out.drop_duplicates(["station", "time"], keep="last")
-    return out.sort_values(["time", "station"], kind="stable").reset_index(drop=True)
+    return with_refusals(out.sort_values(["time", "station"], kind="stable").reset_index(drop=True), refused)
 
 
 def _expand(paths) -> list:

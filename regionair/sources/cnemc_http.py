@@ -29,7 +29,9 @@ import pandas as pd
 
 from regionair.core.nomenclature import TZ, beijing_time
 from regionair.errors import InputError, NotPublished, SourceError
+from regionair.sources.cnemc_archive import MAX_FILE_BYTES_ENV, max_file_bytes
 from regionair.sources.http import HttpClient
+from regionair.sources.plausibility import check_size
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -308,6 +310,7 @@ def iter_local_archive(path) -> Iterator[tuple[str, bytes]]:
         return
     suffix = p.suffix.lower()
     if suffix == ".csv":
+        check_size(p, max_file_bytes(), what="archive file", env=MAX_FILE_BYTES_ENV)  # before reading it
         try:
             yield str(p), p.read_bytes()
         except OSError as exc:

@@ -52,6 +52,7 @@ import pandas as pd
 from regionair.core.nomenclature import TZ, TZ_NAME, beijing_date
 from regionair.errors import InputError, SourceError
 from regionair.sources.http import HttpClient
+from regionair.sources.plausibility import check_frame, with_refusals
 
 __all__ = [
     "AIR_QUALITY_URL",
@@ -343,7 +344,9 @@ def parse_air_quality(payload, points, run_time) -> pd.DataFrame:
         ``pm25 pm10 so2 no2 o3`` [µg/m³], ``co`` [mg/m³ = Open-Meteo µg/m³ ÷ 1000],
         ``dust`` [µg/m³], ``aod`` [1], ``model="cams_global"``, ``run_time`` (Beijing),
         ``source="open-meteo"``; sorted by time, point. ``frame.attrs["grid"]`` holds the grid
-        cell centre used per point. Missing values (``null``) are NaN.
+        cell centre used per point. Missing values (``null``) are NaN. Values outside the physical
+        ranges of :mod:`regionair.sources.plausibility` are refused (NaN) and listed in
+        ``frame.attrs["refused"]``.
 
     Raises
     ------
@@ -367,6 +370,11 @@ def parse_air_quality(payload, points, run_time) -> pd.DataFrame:
     out["run_time"] = pd.Series(rt, index=out.index, dtype=f"datetime64[ns, {TZ.key}]")
     out["source"] = SOURCE
     out = out[list(AQ_FRAME_COLUMNS)].sort_values(["time", "point"], kind="stable").reset_index(drop=True)
+    # the loader-edge ranges (model values are forecasts: future stamps are expected here)
+    out, refused = check_frame(out.rename(columns={"point": "station"}), "Open-Meteo air quality",
+                               ranges={**{p: p for p in ("pm25", "pm10", "so2", "no2", "o3", "co")}, "dust": "pm10"},
+                               future=False, formulas=())
+    out = with_refusals(out.rename(columns={"station": "point"}), refused)
     out.attrs["grid"] = grid
     return out
 

@@ -42,6 +42,17 @@ import pandas as pd
 from regionair.core.nomenclature import POLLUTANTS, TZ, beijing_date
 from regionair.errors import InputError, NotPublished, SourceError
 from regionair.sources.http import HttpClient
+from regionair.sources.plausibility import (
+    RANGES,
+    PlausibilityWarning,
+    Refusal,
+    check_size,
+    looks_like_formula,
+    short_records,
+    take_refusals,
+    with_refusals,
+)
+from regionair.sources.plausibility import clock_skew as _clock_skew
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -79,6 +90,14 @@ TYPE_MAP: dict[str, str] = {
 }
 O3_TYPES = ("O3", "O3_24h", "O3_8h", "O3_8h_24h")
 KNOWN_TYPES = frozenset(TYPE_MAP) | frozenset(O3_TYPES)
+#: ``type`` → physical range checked at the loader edge (:data:`regionair.sources.plausibility.RANGES`).
+TYPE_RANGE: dict[str, str] = {
+    "AQI": "aqi", "PM2.5": "pm25", "PM2.5_24h": "pm25", "PM10": "pm10", "PM10_24h": "pm10", "SO2": "so2",
+    "SO2_24h": "so2", "NO2": "no2", "NO2_24h": "no2", "CO": "co", "CO_24h": "co", "O3": "o3", "O3_24h": "o3",
+    "O3_8h": "o3", "O3_8h_24h": "o3",
+}
+#: Largest local quotsoft file read (a national day is ~1 MB) [bytes].
+MAX_FILE_BYTES = 256 * 1024 * 1024
 
 #: Missing-value tokens (as the CNEMC archive, sources.md §1a).
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "—", "-", "-;", "/", "null", "NULL", "nan", "NaN"})
@@ -164,10 +183,12 @@ def _decode(data: bytes, name: str, encodings=("utf-8-sig", "gb18030")) -> tuple
     )
 
 
-def _read_table(text: str, name: str) -> pd.DataFrame:
+def _read_table(text: str, name: str, *, blank_lines: bool = False) -> pd.DataFrame:
+    """The table as text cells; with ``blank_lines`` blank records are kept (as empty rows), so that
+    row ``i`` is record ``i + 1`` of the file (line ``i + 2``)."""
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                          skipinitialspace=True)
+                          skipinitialspace=True, skip_blank_lines=not blank_lines)
     except pd.errors.EmptyDataError:
         raise InputError("empty file", path=name, line=1) from None
     except pd.errors.ParserError as exc:
@@ -182,13 +203,15 @@ def _read_table(text: str, name: str) -> pd.DataFrame:
     return raw.drop(columns=empty_cols)
 
 
-def _numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, bad text mask, non-finite mask); bad cells are NaN."""
     s = values.fillna("").astype(str).str.strip()
     blank = s.isin(MISSING_TOKENS).to_numpy()
     num = pd.to_numeric(s.where(~blank), errors="coerce").to_numpy(dtype="float64", copy=True)
-    num[np.isinf(num)] = np.nan  # 'inf', '1e400': not a concentration — a bad cell like any text
+    inf = np.isinf(num)
+    num[inf] = np.nan  # 'inf', '1e400': not a concentration — a bad cell like any text
     bad = np.isnan(num) & ~blank
-    return num, bad
+    return num, bad, inf
 
 
 def _resolve_pair(cur: np.ndarray, mx: np.ndarray, label: str, name: str):
@@ -233,7 +256,8 @@ def _resolve_o3(wide: pd.DataFrame, name: str) -> pd.DataFrame:
     return wide
 
 
-def parse_sites_day(data: bytes, name: str = "<bytes>", *, stations: Iterable[str] | None = None) -> pd.DataFrame:
+def parse_sites_day(data: bytes, name: str = "<bytes>", *, stations: Iterable[str] | None = None, now=None,
+                    clock_skew=None) -> pd.DataFrame:
     """Parse one ``china_sites_YYYYMMDD.csv`` into the canonical hourly frame.
 
     Parameters
@@ -244,6 +268,9 @@ def parse_sites_day(data: bytes, name: str = "<bytes>", *, stations: Iterable[st
         File name or URL, for messages.
     stations : iterable of str, optional
         Keep only these station codes.
+    now, clock_skew : optional
+        Clock and allowed lead [h] for the future-stamp rule (default now, 2 h;
+        :func:`regionair.sources.plausibility.clock_skew`).
 
     Returns
     -------
@@ -254,7 +281,9 @@ def parse_sites_day(data: bytes, name: str = "<bytes>", *, stations: Iterable[st
         ``published_aqi`` (HJ 633 AQI), ``published_<p>_24h`` (24-h moving means),
         ``published_o3_8h`` (current 8-h moving mean [µg/m³]) and ``published_o3_1h_max``
         (running 1-h O3 maximum [µg/m³]). Station-hours with no value at all are dropped. Sorted
-        by time, station.
+        by time, station. ``frame.attrs["refused"]`` lists what the loader-edge rules refused
+        (:mod:`regionair.sources.plausibility`): truncated rows, station columns named like a
+        formula, text, non-finite, negative and out-of-range values, rows stamped in the future.
 
     Raises
     ------
@@ -277,7 +306,21 @@ def parse_sites_day(data: bytes, name: str = "<bytes>", *, stations: Iterable[st
     (left empty if contradictory — it is only used for reconciliation).
     """
     text, _ = _decode(data, name)
-    raw = _read_table(text, name)
+    raw = _read_table(text, name, blank_lines=True)
+    refused: list[Refusal] = []
+    line = pd.Series(np.arange(len(raw)) + 2, index=raw.index)  # 1-based, header = line 1
+    blank_rows = (raw.apply(lambda c: c.str.strip()) == "").all(axis=1) if len(raw.columns) else line.astype(bool)
+    header_fields = text.split("\n", 1)[0].rstrip("\r").split(",")
+    named = max((i + 1 for i, h in enumerate(header_fields) if h.strip()), default=0)
+    short, fields, _ = short_records(text, ",", need=named)
+    short = short[(short >= 1) & (short - 1 < len(raw))] - 1  # record → row
+    if short.size:  # never padded with missing values: the row is refused
+        for i, n in zip(short.tolist(), fields[: short.size].tolist()):
+            refused.append(Refusal(name, int(line.iloc[i]), None, "truncated", f"{n} field(s)",
+                                   f"row has {n} field(s), the header {named}: truncated; row refused — download "
+                                   "the file again"))
+        blank_rows.iloc[short] = True
+    raw, line = raw.loc[~blank_rows.to_numpy()], line.loc[~blank_rows.to_numpy()]
     lower = {c.lower(): c for c in raw.columns}
     missing = [k for k in ("date", "hour", "type") if k not in lower]
     if missing:
@@ -289,10 +332,14 @@ def parse_sites_day(data: bytes, name: str = "<bytes>", *, stations: Iterable[st
     codes = [c for c in raw.columns if c not in ("date", "hour", "type")]
     if not codes:
         raise InputError("no station columns after date,hour,type", path=name, line=1)
+    formula = [c for c, f in zip(codes, looks_like_formula(codes)) if f]
+    for c in formula:  # a header cell '=HYPERLINK(…)' is not a station code
+        refused.append(Refusal(name, 1, c, "formula", c[:80], f"station column {c[:80]!r} is named like a "
+                               "spreadsheet formula, not a station code; column refused", c))
+    codes = [c for c in codes if c not in formula]
     if stations is not None:
         keep = {stations} if isinstance(stations, str) else set(stations)
         codes = [c for c in codes if c in keep]
-    line = pd.Series(np.arange(len(raw)) + 2, index=raw.index)  # 1-based, header = line 1
 
     d = pd.to_datetime(raw["date"].str.strip(), format="%Y%m%d", errors="coerce")
     h = pd.to_numeric(raw["hour"].str.strip(), errors="coerce")
@@ -326,15 +373,42 @@ def parse_sites_day(data: bytes, name: str = "<bytes>", *, stations: Iterable[st
         raise InputError("no valid data row (date YYYYMMDD, hour 0–23, a known type)", path=name)
     raw = raw.loc[ok].assign(type=types[ok])
     time = (d[ok] + pd.to_timedelta(h[ok].astype(int), unit="h")).dt.tz_localize(TZ)
-    raw = raw.assign(time=time)
+    raw = raw.assign(time=time, _line=line[ok])
+    now_ts = pd.Timestamp.now(tz=TZ) if now is None else pd.Timestamp(now)
+    now_ts = now_ts.tz_localize(TZ) if now_ts.tzinfo is None else now_ts.tz_convert(TZ)
+    skew = _clock_skew(clock_skew)
+    ahead = (raw["time"] > now_ts + skew).to_numpy()
+    if ahead.any():  # the whole row (one hour and type for every station) is refused
+        for ln, t in zip(raw["_line"][ahead], raw["time"][ahead]):
+            refused.append(Refusal(name, int(ln), "date,hour", "future", f"{t:%Y-%m-%d %H:%M}",
+                                   f"time {t:%Y-%m-%d %H:%M} is {(t - now_ts).total_seconds() / 3600:,.1f} h after "
+                                   f"now ({now_ts:%Y-%m-%d %H:%M}; allowed clock skew "
+                                   f"{skew.total_seconds() / 3600:g} h); row refused — check the date"))
+        raw = raw.loc[~ahead]
     dup = raw.duplicated(["time", "type"], keep="last")
     if dup.any():
         warnings.warn(f"{name}: {int(dup.sum())} duplicated (date, hour, type) row(s); the last one kept",
                       QuotsoftWarning, stacklevel=2)
         raw = raw.loc[~dup]
 
-    long = raw.melt(id_vars=["time", "type"], value_vars=codes, var_name="station", value_name="raw")
-    value, bad = _numeric(long["raw"])
+    long = raw.melt(id_vars=["time", "type", "_line"], value_vars=codes, var_name="station", value_name="raw")
+    value, bad, inf = _numeric(long["raw"])
+    high = np.array([RANGES[TYPE_RANGE.get(t, "aqi")].high for t in long["type"]], dtype="float64")
+    above = ~np.isnan(value) & (value > high)
+    for mask, reason, why in ((bad & ~inf, "not_number", "not a number; value refused (missing)"),
+                              (inf, "non_finite", "not a finite number; value refused (missing)"),
+                              (value < 0, "negative", "negative; a concentration cannot be below 0; value refused"),
+                              (above, "above_range", None)):
+        for i in np.flatnonzero(mask):
+            t, cell, st = long["type"].iat[i], str(long["raw"].iat[i]).strip(), str(long["station"].iat[i])
+            msg = why
+            if reason == "above_range":
+                rng = RANGES[TYPE_RANGE.get(t, "aqi")]
+                msg = (f"{t} {cell} {rng.unit} is above the physical range {rng.low:g}–{rng.high:g} {rng.unit}; "
+                       "value refused").replace("  ", " ")
+            refused.append(Refusal(name, int(long["_line"].iat[i]), st, reason, cell[:80], f"{t} {cell[:80]!r}: {msg}"
+                                   if reason != "above_range" else msg, st))
+    value[above] = np.nan
     if bad.any():
         sample = long.loc[bad, ["station", "type", "raw"]].iloc[0].tolist()
         warnings.warn(
@@ -348,6 +422,7 @@ def parse_sites_day(data: bytes, name: str = "<bytes>", *, stations: Iterable[st
         value[neg] = np.nan
     long["value"] = value
     long["station"] = long["station"].astype(str).str.strip()
+    long = long.drop(columns="_line")
 
     wide = long.pivot(index=["station", "time"], columns="type", values="value").reset_index()
     wide.columns.name = None
@@ -362,7 +437,11 @@ def parse_sites_day(data: bytes, name: str = "<bytes>", *, stations: Iterable[st
     out = out[out[value_cols].notna().any(axis=1)]
     out = out[list(COLUMNS)].sort_values(["time", "station"], kind="stable").reset_index(drop=True)
     out["time"] = out["time"].astype(f"datetime64[ns, {TZ.key}]")
-    return out
+    if refused:
+        refused.sort(key=lambda r: (r.line or 0, str(r.column)))
+        warnings.warn(f"{name}: {len(refused)} value(s)/row(s) refused ({', '.join(sorted({r.reason for r in refused}))}); "
+                      f"first at line {refused[0].line}: {refused[0].message}", PlausibilityWarning, stacklevel=2)
+    return with_refusals(out, refused)
 
 
 def parse_station_list(data: bytes, name: str = "<bytes>") -> pd.DataFrame:
@@ -406,7 +485,7 @@ def parse_station_list(data: bytes, name: str = "<bytes>") -> pd.DataFrame:
         "city": raw["城市"].astype(str).str.strip(),
     })
     for src, col, lo, hi in (("经度", "longitude", -180, 180), ("纬度", "latitude", -90, 90)):
-        num, bad = _numeric(raw[src].astype(str))
+        num, bad, _ = _numeric(raw[src].astype(str))
         out_of_range = ~np.isnan(num) & ((num < lo) | (num > hi))
         if bad.any() or out_of_range.any():
             warnings.warn(f"{name}: {int(bad.sum() + out_of_range.sum())} invalid {src} value(s) set to missing",
@@ -460,6 +539,7 @@ def _iter_site_files(paths) -> list[tuple[str, bytes]]:
             raise InputError("no such file or folder", path=p)
         if p.is_dir():
             for f in sorted(p.rglob("china_sites_*.csv")):
+                check_size(f, MAX_FILE_BYTES, what="quotsoft file")  # before reading it
                 out.append((str(f), f.read_bytes()))
         elif p.suffix.lower() == ".zip":
             with zipfile.ZipFile(p) as zf:
@@ -467,10 +547,11 @@ def _iter_site_files(paths) -> list[tuple[str, bytes]]:
                     base = Path(info.filename).name
                     if info.is_dir() or not re.fullmatch(r"china_sites_\d{8}\.csv", base):
                         continue
-                    if info.file_size > 256 * 1024 * 1024 or info.file_size / max(info.compress_size, 1) > 100:
+                    if info.file_size > MAX_FILE_BYTES or info.file_size / max(info.compress_size, 1) > 100:
                         raise InputError(f"member {info.filename} is implausibly large (zip bomb?)", path=p)
                     out.append((f"{p}:{info.filename}", zf.read(info)))
         elif p.suffix.lower() == ".csv":
+            check_size(p, MAX_FILE_BYTES, what="quotsoft file")  # before reading it
             out.append((str(p), p.read_bytes()))
         else:
             raise InputError(f"expected china_sites_YYYYMMDD.csv files, a folder or a .zip, got {p.suffix!r}", path=p)
@@ -494,8 +575,9 @@ def read_quotsoft(paths, *, stations: Iterable[str] | None = None) -> pd.DataFra
     frames = [parse_sites_day(data, name, stations=stations) for name, data in _iter_site_files(paths)]
     if not frames:
         raise InputError("no china_sites_YYYYMMDD.csv files found", path=str(paths))
+    refused = [r for f in frames for r in take_refusals(f)]
     out = pd.concat(frames, ignore_index=True).drop_duplicates(["station", "time"], keep="last")
-    return out.sort_values(["time", "station"], kind="stable").reset_index(drop=True)
+    return with_refusals(out.sort_values(["time", "station"], kind="stable").reset_index(drop=True), refused)
 
 
 def get_quotsoft(
@@ -553,7 +635,7 @@ def get_quotsoft(
         immutable = (pd.Timestamp(now_day) - pd.Timestamp(day)) > MUTABLE_WINDOW
         try:
             body = client.get(url, cache_key=key, immutable=immutable, expect="csv")
-            frames.append(parse_sites_day(body, url, stations=stations))
+            frames.append(parse_sites_day(body, url, stations=stations, now=now))
         except NotPublished:
             gaps.append((day, "not published (HTTP 404)"))
         except (SourceError, InputError) as exc:
@@ -566,10 +648,12 @@ def get_quotsoft(
     if gaps:
         warnings.warn(f"quotsoft: {len(gaps)} day(s) missing: " + ", ".join(f"{d} ({r})" for d, r in gaps[:5]),
                       QuotsoftWarning, stacklevel=2)
+    refused = [r for f in frames for r in take_refusals(f)]
     if frames:
         out = pd.concat(frames, ignore_index=True).drop_duplicates(["station", "time"], keep="last")
         out = out.sort_values(["time", "station"], kind="stable").reset_index(drop=True)
     else:
         out = _empty_frame()
+    out = with_refusals(out, refused)
     out.attrs["gaps"] = gaps
     return out

@@ -48,14 +48,19 @@ conversion depends on the reference state, GB 3095-2012 amendment 2018).
 
 Validation (each counted; rejected cells become NaN, never 0)
 -------------------------------------------------------------
-* error — a negative value; text that is not a number; formula-looking text (``=``, ``+``, ``-``,
-  ``@`` followed by a letter: spreadsheet formula injection); conflicting duplicate keys (all
-  copies of that value rejected); rows with an unparseable/off-the-hour time or no station
-  (whole row rejected).
-* warning (kept, flagged) — values above the plausible maxima (:data:`PLAUSIBLE_MAX`; CO above
-  150 mg/m³ with a µg/m³ hint); PM2.5 > PM10 (possible with different instruments, flagged);
-  unknown station codes (given ``known_stations``); identical duplicate rows (dropped); times in
-  the future.
+* error (refused: listed in :attr:`UploadPreview.refusals` with line, column and reason, the same
+  rules as every loader — :mod:`regionair.sources.plausibility`) — a negative value; a value above
+  its physical range (:data:`PLAUSIBLE_MAX`; CO above 150 mg/m³ with a µg/m³ hint); a non-finite
+  value; text that is not a number; formula-looking text (``=``, ``+``, ``-``, ``@`` followed by
+  a letter: spreadsheet formula injection; XLSX formula cells) — in a value cell the value, in the
+  station or time cell the row; conflicting duplicate keys (all copies of that value rejected);
+  rows with an unparseable/off-the-hour time or no station; rows stamped later than now plus the
+  clock-skew allowance (2 h); truncated rows (fewer fields than the header — never padded with
+  missing values). Dates written ``03/04/2026`` that the file as a whole allows to read day-first
+  and month-first refuse the file with a question, unless ``date_format=`` is given.
+* warning (kept, flagged) — PM2.5 > PM10 (possible with different instruments, flagged); a CO
+  column whose median looks like µg/m³; unknown station codes (given ``known_stations``);
+  identical duplicate rows (dropped).
 * info — ignored columns/sheets, assumed units/convention, sentinel values (−999, −9999) read as
   missing.
 
@@ -86,6 +91,18 @@ import pandas as pd
 
 from regionair.core.nomenclature import POLLUTANTS, TZ
 from regionair.errors import InputError
+from regionair.sources.plausibility import (
+    FORMULA_RE,
+    RANGES,
+    PlausibilityWarning,
+    Refusal,
+    assess,
+    looks_like_formula,
+    refusal_frame,
+    resolve_day_month,
+    short_records,
+    take_refusals,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -97,6 +114,7 @@ __all__ = [
     "check_xlsx_container",
     "detect_encoding",
     "preview_upload",
+    "upload_max_bytes",
 ]
 
 SOURCE = "upload"
@@ -111,25 +129,16 @@ XLSX_MAX_MEMBERS = 10_000
 MAX_ISSUES = 1000
 _PER_CHECK = 200
 
-#: Plausible maxima of 1-h values (above → flagged, kept). The CO limit is the top of the HJ 633
-#: 1-h IAQI table (150 mg/m³); values above it usually mean µg/m³ were uploaded. PM at 5000 µg/m³
-#: is ~10× the top breakpoint (dust storms in the region reach a few thousand). Gases: top 1-h
-#: breakpoints of HJ 633-2012 Table 1 (SO2 1-h table ends at 800, 24-h at 2620; NO2 3840; O3 1200).
-PLAUSIBLE_MAX: dict[str, float] = {
-    "pm25": 5000.0,
-    "pm10": 5000.0,
-    "so2": 2620.0,
-    "no2": 3840.0,
-    "co": 150.0,
-    "o3": 1200.0,
-}
+#: Largest plausible 1-h value per pollutant (canonical units) — the shared loader-edge table
+#: :data:`regionair.sources.plausibility.RANGES`; a value above it is refused (CO with a µg/m³ hint).
+PLAUSIBLE_MAX: dict[str, float] = {p: RANGES[p].high for p in POLLUTANTS}
 #: Canonical units per pollutant (nomenclature.UNITS, normalised spelling).
 CANONICAL_UNIT = {"pm25": "ug/m3", "pm10": "ug/m3", "so2": "ug/m3", "no2": "ug/m3", "co": "mg/m3", "o3": "ug/m3"}
 UNIT_LABEL = {"ug/m3": "µg/m³", "mg/m3": "mg/m³"}
 
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "n/a", "na", "—", "-", "--", "/", "null", "NULL", "None", "nan", "NaN", "#N/A"})
 SENTINELS = (-99.0, -999.0, -9999.0)
-_FORMULA_RE = re.compile(r"^\s*(?:=|[+\-@]\s*[A-Za-z_])")
+_FORMULA_RE = FORMULA_RE  # the loader edge's one definition
 _CODE_RE = re.compile(r"(?<![0-9A-Za-z])(\d{4}A)(?![0-9A-Za-z])")
 
 _POLLUTANT_ALIASES = {
@@ -185,6 +194,9 @@ class UploadPreview:
         (with any warning or rejected value), ``cells_rejected``, ``cells_flagged``; aliases
         ``ok`` (= records_ok), ``flagged`` (= records_flagged), ``rejected`` (rows + cells rejected).
     filename, time_convention, units, station : provenance of the interpretation.
+    refusals : list of Refusal
+        Every refused value and row (file, line, column, reason, value, message, station), in full
+        — the CLI lists them on stderr and the page shows them (:func:`refusal_frame`).
     """
 
     frame: pd.DataFrame
@@ -196,6 +208,7 @@ class UploadPreview:
     time_convention: str = "hour-ending"
     units: dict[str, str] = field(default_factory=dict)
     station: str | None = None
+    refusals: list[Refusal] = field(default_factory=list)
 
     @property
     def has_records(self) -> bool:
@@ -223,6 +236,10 @@ class UploadPreview:
         """Issues as a table (severity, row, column, message) for display/download."""
         return pd.DataFrame(self.issues, columns=["severity", "row", "column", "message"])
 
+    def refusal_frame(self, lang: str | None = None) -> pd.DataFrame:
+        """The refused values and rows as a table (:func:`regionair.sources.plausibility.refusal_frame`)."""
+        return refusal_frame(self.refusals, lang)
+
     def summary(self) -> str:
         c = self.counts
         return (
@@ -233,6 +250,11 @@ class UploadPreview:
 
 
 # --------------------------------------------------------------------------- file-level helpers
+
+
+def upload_max_bytes() -> int:
+    """Largest upload [bytes]: env ``REGIONAIR_UPLOAD_MAX_BYTES`` or :data:`DEFAULT_MAX_BYTES` (50 MB)."""
+    return _env_int("REGIONAIR_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -345,31 +367,54 @@ def check_xlsx_container(
 class _Ctx:
     """Collects issues and counts during one preview."""
 
-    def __init__(self, name: str, max_issues: int):
+    def __init__(self, name: str, max_issues: int, date_format: str | None = None, now=None, clock_skew=None):
         self.name = name
         self.max_issues = max_issues
+        self.date_format = date_format
+        self.now = now
+        self.clock_skew = clock_skew
         self.issues: list[Issue] = []
+        self.refusals: list[Refusal] = []
         self.dropped = 0
         self.rows_read = 0
         self.rows_rejected = 0
         self.cells_rejected = 0
         self.cells_flagged = 0
 
-    def add(self, severity: str, row, column, message: str) -> None:
+    def sorted_refusals(self) -> list[Refusal]:
+        """The refusals in file order (line, then column as found)."""
+        return sorted(self.refusals, key=lambda r: (r.line is None, r.line or 0))
+
+    def add(self, severity: str, row, column, message: str, *, reason: str | None = None, value="",
+            station=None) -> None:
+        row = None if row is None or pd.isna(row) else int(row)
+        column = None if column is None else str(column)
+        if reason is not None:  # a refused value or row: listed in full (the CLI and the page show them)
+            self.refusals.append(Refusal(self.name, row, column, reason, str(value)[:80], str(message),
+                                         None if station is None or pd.isna(station) else str(station)))
         if len(self.issues) < self.max_issues:
-            self.issues.append(Issue(severity, None if row is None or pd.isna(row) else int(row),
-                                     None if column is None else str(column), str(message)))
+            self.issues.append(Issue(severity, row, column, str(message)))
         else:
             self.dropped += 1
 
-    def add_many(self, severity: str, rows, columns, messages) -> None:
-        """Add up to ``_PER_CHECK`` issues of one check (all are counted by the caller)."""
+    def add_many(self, severity: str, rows, columns, messages, *, reason: str | None = None, values=None,
+                 stations=None) -> None:
+        """Add up to ``_PER_CHECK`` issues of one check (all are counted by the caller); with ``reason``, a
+        refusal for every one (``rows``, ``columns``, ``messages`` then cover all of them)."""
         n = 0
-        for r, c, m in zip(rows, columns, messages):
+        values = itertools.repeat("") if values is None else values
+        stations = itertools.repeat(None) if stations is None else stations
+        for r, c, m, v, st in zip(rows, columns, messages, values, stations):
             if n >= _PER_CHECK:
+                if reason is None:
+                    self.dropped += 1
+                    continue
+                row = None if r is None or pd.isna(r) else int(r)
+                self.refusals.append(Refusal(self.name, row, None if c is None else str(c), reason, str(v)[:80],
+                                             str(m), None if st is None or pd.isna(st) else str(st)))
                 self.dropped += 1
                 continue
-            self.add(severity, r, c, m)
+            self.add(severity, r, c, m, reason=reason, value=v, station=st)
             n += 1
 
 
@@ -492,10 +537,12 @@ def _read_xlsx(data: bytes, name: str, max_rows: int) -> dict[str, list[tuple]]:
     return sheets
 
 
-def _table_frame(rows: list, header_row: int = 0) -> tuple[list[str], pd.DataFrame]:
+def _table_frame(rows: list, header_row: int = 0, ctx: _Ctx | None = None) -> tuple[list[str], pd.DataFrame]:
     """Header labels and a DataFrame of raw cells (object) for rows after ``header_row``.
 
-    Adds ``_row`` = 1-based spreadsheet row number.
+    Adds ``_row`` = 1-based spreadsheet row number. In a CSV, a row with fewer fields than the header's
+    named columns is truncated: it is refused (listed in ``ctx``) and left out, never padded with
+    missing values.
     """
     header = ["" if v is None else str(v).strip() for v in rows[header_row]]
     width = len(header)
@@ -516,6 +563,24 @@ def _table_frame(rows: list, header_row: int = 0) -> tuple[list[str], pd.DataFra
             raise InputError(f"some rows have more fields than the header ({width}); fix the file "
                              "(unquoted separators inside values?)", path=rows.name)
         blank = (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
+        named = max((i + 1 for i, h in enumerate(header) if h), default=width)
+        short, fields, _ = short_records(rows.text, rows.sep, need=named)
+        short_rows = short - (header_row + 1)  # record index → frame row
+        keep_short = short_rows >= 0
+        short_rows, fields = short_rows[keep_short], fields[keep_short]
+        short_rows_ok = short_rows < len(frame)
+        short_rows, fields = short_rows[short_rows_ok], fields[short_rows_ok]
+        if short_rows.size:
+            lines = short_rows + header_row + 2
+            if ctx is not None:
+                ctx.rows_read += int(short_rows.size)
+                ctx.rows_rejected += int(short_rows.size)
+                ctx.add_many("error", lines, [header[min(int(n), width - 1)] for n in fields],
+                             (f"row has {int(n)} field(s), the header {named}: truncated; row rejected (not padded "
+                              "with missing values) — complete the row or delete it" for n in fields),
+                             reason="truncated", values=(f"{int(n)} field(s)" for n in fields))
+            blank = blank.copy()
+            blank.iloc[short_rows] = True  # left out like a blank row; the rest of the file is read
     else:
         body = rows[header_row + 1:]
         frame = pd.DataFrame(body, dtype=object) if body else pd.DataFrame(index=range(0))
@@ -529,7 +594,8 @@ def _table_frame(rows: list, header_row: int = 0) -> tuple[list[str], pd.DataFra
 # --------------------------------------------------------------------------- values
 
 
-def _to_numbers(raw: pd.Series, ctx: _Ctx, labels: list, pollutant: str, rows: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _to_numbers(raw: pd.Series, ctx: _Ctx, labels: list, pollutant: str, rows: pd.Series,
+                stations=None) -> tuple[np.ndarray, np.ndarray]:
     """Raw cells → (float values [file units], rejected mask); records issues for text/formula cells.
 
     ``labels`` are the column labels of the cells (same length as ``raw``). Blank cells and
@@ -559,21 +625,26 @@ def _to_numbers(raw: pd.Series, ctx: _Ctx, labels: list, pollutant: str, rows: p
         if bad.any():
             formula = bad & text.str.match(_FORMULA_RE)
             other = bad & ~formula
-            for mask, why in ((formula, "formula-looking text rejected (spreadsheet formula/injection guard); "
-                                        "paste values only"),
-                              (other, "not a number; expected a concentration or an empty cell")):
+            for mask, why, reason in (
+                    (formula, "formula-looking text rejected (spreadsheet formula/injection guard); paste values only",
+                     "formula"),
+                    (other, "not a number; expected a concentration or an empty cell", "not_number")):
                 if mask.any():
                     ctx.cells_rejected += int(mask.sum())
                     idx = np.flatnonzero(mask.to_numpy())
-                    ctx.add_many("error", rows.iloc[idx], [labels[i] for i in idx[:_PER_CHECK + 1]],
-                                 (f"{text.iloc[i]!r}: {why}" for i in idx))
+                    ctx.add_many("error", rows.iloc[idx], [labels[i] for i in idx],
+                                 (f"{text.iloc[i]!r}: {why}" for i in idx), reason=reason,
+                                 values=(text.iloc[i] for i in idx),
+                                 stations=None if stations is None else (stations.iloc[i] for i in idx))
     out = values.to_numpy(dtype="float64", copy=True)
     inf = np.isinf(out)  # 'inf', '1e400': not a concentration
     if inf.any():
         ctx.cells_rejected += int(inf.sum())
         idx = np.flatnonzero(inf)
-        ctx.add_many("error", rows.iloc[idx], [labels[i] for i in idx[:_PER_CHECK + 1]],
-                     (f"{raw.iloc[i]!r}: infinite value rejected; expected a concentration" for i in idx))
+        ctx.add_many("error", rows.iloc[idx], [labels[i] for i in idx],
+                     (f"{raw.iloc[i]!r}: infinite value rejected; expected a concentration" for i in idx),
+                     reason="non_finite", values=(raw.iloc[i] for i in idx),
+                     stations=None if stations is None else (stations.iloc[i] for i in idx))
         out[inf] = np.nan
         rejected = rejected | inf
     sentinel = np.isin(out, SENTINELS)
@@ -662,12 +733,16 @@ def _to_ts(v):
         return pd.NaT
 
 
-def _parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, bool]:
+def _parse_times(values: pd.Series, tz: str, ctx: _Ctx | None = None, label: str | None = None,
+                 rows: pd.Series | None = None) -> tuple[pd.Series, pd.Series, bool]:
     """Raw time cells → tz-aware Beijing timestamps. Returns (times, bad mask, had_offsets).
 
     Accepts ISO strings (``2022-01-01 13:00``, ``…T13:00:00+08:00``), ``2022/1/1 13:00``,
     the CNEMC ``2026-03-10T1000``, ``2022年1月1日 13时``, ``24:00`` (= next day 00:00) and
     spreadsheet datetimes. Naive values are in ``tz``; values with an offset are converted.
+    ``03/04/2026``-style dates are read in the one order the whole column allows
+    (:func:`~regionair.sources.plausibility.resolve_day_month`: a file where both are possible is
+    refused with a question) or with ``ctx.date_format`` when the user gave one.
     """
     values = values.reset_index(drop=True)
     kind = pd.api.types.infer_dtype(values, skipna=True)
@@ -678,6 +753,20 @@ def _parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, bool
         is_dt = values.map(lambda v: not isinstance(v, str) and hasattr(v, "isoformat")).astype(bool)
         text = values.where(~is_dt).map(_cell_text).astype(str)
     out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {TZ.key}]")
+    fmt = ctx.date_format if ctx is not None else None
+    if fmt:  # the user's format, nothing guessed
+        cells = ~is_dt & (text != "")
+        if cells.any():
+            parsed = pd.to_datetime(text[cells], errors="coerce", format=fmt)
+            if getattr(parsed.dt, "tz", None) is not None:
+                out[cells] = parsed.dt.tz_convert(TZ)
+            else:
+                out[cells] = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(TZ)
+        text = text.where(~cells, "")
+    elif ctx is not None:
+        rows_ = rows.reset_index(drop=True) if rows is not None else None
+        text = resolve_day_month(text, name=ctx.name, column=label,
+                                 line_of=None if rows_ is None else (lambda k: int(rows_.iloc[k])))
     has_off = text.str.contains(_OFFSET, regex=True).astype(bool) & ~is_dt
     naive = ~has_off & ~is_dt & (text != "")
     if naive.any():
@@ -717,8 +806,23 @@ def _parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, bool
     return out, out.isna(), bool(has_off.any())
 
 
-def _parse_dates(values: pd.Series) -> pd.Series:
-    """Day cells (datetime, '2022-01-01', '2022/1/1', 20220101, '2022年1月1日') → naive midnight or NaT."""
+def _parse_dates(values: pd.Series, ctx: _Ctx | None = None, label: str | None = None,
+                 rows: pd.Series | None = None) -> pd.Series:
+    """Day cells (datetime, '2022-01-01', '2022/1/1', 20220101, '2022年1月1日') → naive midnight or NaT.
+
+    ``03/04/2026`` as :func:`_parse_times` (one order for the whole column, or ``ctx.date_format``).
+    """
+    fmt = ctx.date_format if ctx is not None else None
+    if ctx is not None and not fmt:
+        is_text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        if is_text.any():
+            rows_ = rows.reset_index(drop=True) if rows is not None else None
+            pos = np.flatnonzero(is_text)
+            text = pd.Series([values.iloc[i].strip() for i in pos], dtype=object)
+            fixed = resolve_day_month(text, name=ctx.name, column=label,
+                                      line_of=None if rows_ is None else (lambda k: int(rows_.iloc[pos[k]])))
+            values = values.copy()
+            values.iloc[pos] = fixed.to_numpy()
 
     def one(v):
         if v is None or (isinstance(v, float) and np.isnan(v)):
@@ -732,6 +836,9 @@ def _parse_dates(values: pd.Series) -> pd.Series:
         m = re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", s)
         if m:
             s = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+        if fmt and isinstance(v, str):
+            ts = pd.to_datetime(s, format=fmt, errors="coerce")
+            return pd.NaT if ts is pd.NaT or ts != ts.normalize() else ts
         if re.fullmatch(r"\d{8}", s):
             return pd.to_datetime(s, format="%Y%m%d", errors="coerce")
         ts = pd.to_datetime(s, errors="coerce")
@@ -794,10 +901,10 @@ def _long_blocks(header, body, ctx: _Ctx, convention, tz, station_arg) -> tuple[
     station = (body[st_i].map(lambda v: "" if v is None else str(v).strip()) if st_i is not None
                else pd.Series(station_arg, index=body.index))
     if t_i is not None:
-        times, bad_t, had_off = _parse_times(body[t_i], tz)
+        times, bad_t, had_off = _parse_times(body[t_i], tz, ctx, header[t_i], body["_row"])
         tlabel = header[t_i]
     else:
-        days = _parse_dates(body[d_i])
+        days = _parse_dates(body[d_i], ctx, header[d_i], body["_row"])
         hours = pd.to_numeric(body[h_i], errors="coerce")
         bad_h = hours.isna() | (hours < 0) | (hours > 24) | (hours % 1 != 0)
         times = (days + pd.to_timedelta(hours.where(~bad_h), unit="h")).dt.tz_localize(
@@ -806,9 +913,11 @@ def _long_blocks(header, body, ctx: _Ctx, convention, tz, station_arg) -> tuple[
     if had_off:
         ctx.add("info", None, tlabel, "times carry UTC offsets; converted to Beijing time "
                 "(a 'Z' from a CNEMC mirror may really be Beijing time — check)")
+    key_cells = [body[i] for i in (st_i, t_i, d_i if t_i is None else None) if i is not None]
+    formula = np.logical_or.reduce([looks_like_formula(c) for c in key_cells])  # XLSX formula cells, '=…' text
     block = _Block(
         keys=pd.DataFrame({"station": station, "time": times, "_row": rows, "_badtime": bad_t,
-                           "_tlabel": tlabel}),
+                           "_tlabel": tlabel, "_formula": formula}),
         raw={p: body[i] for p, (i, _) in pcols.items()},
         label={p: header[i] for p, (i, _) in pcols.items()},
         unit={p: u for p, (_, u) in pcols.items()},
@@ -819,21 +928,22 @@ def _long_blocks(header, body, ctx: _Ctx, convention, tz, station_arg) -> tuple[
 def _wide_block(header, body, ctx: _Ctx, pollutant: str, unit: str | None, tz, sheet: str | None) -> _Block:
     normed = [_norm(h) for h in header]
     t_i = next((i for i, n in enumerate(normed) if n in _TIME_ALIASES | _TIME_END_ALIASES | _TIME_START_ALIASES), 0)
-    times, bad_t, _ = _parse_times(body[t_i], tz)
+    times, bad_t, _ = _parse_times(body[t_i], tz, ctx, header[t_i], body["_row"])
     cols = [i for i, h in enumerate(header) if i != t_i and h]
     if not cols:
         raise InputError("wide layout: no station columns after the time column", path=ctx.name, line=1)
     prefix = f"{sheet}!" if sheet else ""
     parts = []
+    formula = looks_like_formula(body[t_i].reset_index(drop=True))
     for i in cols:
         m = _CODE_RE.search(header[i])
         code = m.group(1) if m else header[i]
         parts.append(pd.DataFrame({
             "station": code, "time": times, "_row": body["_row"], "_badtime": bad_t,
-            "_tlabel": prefix + header[t_i], "raw": body[i], "label": prefix + header[i],
+            "_tlabel": prefix + header[t_i], "raw": body[i], "label": prefix + header[i], "_formula": formula,
         }))
     long = pd.concat(parts, ignore_index=True)
-    return _Block(keys=long[["station", "time", "_row", "_badtime", "_tlabel"]], raw={pollutant: long["raw"]},
+    return _Block(keys=long[["station", "time", "_row", "_badtime", "_tlabel", "_formula"]], raw={pollutant: long["raw"]},
                   label={pollutant: long["label"]}, unit={pollutant: unit})
 
 
@@ -848,7 +958,7 @@ def _workbook_block(rows: list, ctx: _Ctx, pollutant: str, unit: str | None, sta
     if hdr_i is None:
         raise InputError(f"{sheet or 'sheet'}: no header row with hour columns 00…23 (or 01…24) in the first 15 rows",
                          path=ctx.name)
-    header, body = _table_frame(rows, hdr_i)
+    header, body = _table_frame(rows, hdr_i, ctx)
     hour_cols = {}
     for i, v in enumerate(rows[hdr_i]):
         h = _hour_of(v)
@@ -870,21 +980,22 @@ def _workbook_block(rows: list, ctx: _Ctx, pollutant: str, unit: str | None, sta
     ignored = [h for i, h in enumerate(header) if i not in hour_cols and i != date_i and h]
     if ignored:
         ctx.add("info", hdr_i + 1, sheet, f"column(s) ignored: {', '.join(ignored[:10])}")
-    days = _parse_dates(body[date_i])
+    days = _parse_dates(body[date_i], ctx, f"{sheet}!{header[date_i]}" if sheet else header[date_i], body["_row"])
     blank_row = body[[date_i, *hour_cols]].apply(
         lambda col: col.map(lambda v: v is None or (isinstance(v, str) and not v.strip()))).all(axis=1)
     body, days = body[~blank_row], days[~blank_row]
     shift = 1 if convention == "hour-beginning" else 0
     prefix = f"{sheet}!" if sheet else ""
     parts = []
+    formula = looks_like_formula(body[date_i])
     for i, h in hour_cols.items():
         t = (days + pd.Timedelta(hours=h + shift)).dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(TZ)
         parts.append(pd.DataFrame({
             "station": station, "time": t, "_row": body["_row"], "_badtime": t.isna(),
-            "_tlabel": prefix + header[date_i], "raw": body[i], "label": prefix + header[i],
+            "_tlabel": prefix + header[date_i], "raw": body[i], "label": prefix + header[i], "_formula": formula,
         }))
     long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    block = _Block(keys=long[["station", "time", "_row", "_badtime", "_tlabel"]], raw={pollutant: long["raw"]},
+    block = _Block(keys=long[["station", "time", "_row", "_badtime", "_tlabel", "_formula"]], raw={pollutant: long["raw"]},
                    label={pollutant: long["label"]}, unit={pollutant: unit})
     return block, convention
 
@@ -895,19 +1006,30 @@ def _workbook_block(rows: list, ctx: _Ctx, pollutant: str, unit: str | None, sta
 def _block_values(block: _Block, ctx: _Ctx, units: _Units, shift_hours: int) -> pd.DataFrame:
     """Validate one block: keys, numbers, units, negatives, duplicates → records with flags."""
     keys = block.keys.reset_index(drop=True)
-    bad_station = keys["station"].isna() | keys["station"].astype(str).str.strip().isin(["", "nan", "None"])
-    bad_time = keys["_badtime"].astype(bool)
+    formula = (keys["_formula"].astype(bool) if "_formula" in keys
+               else pd.Series(looks_like_formula(keys["station"]), index=keys.index))
+    bad_station = ~formula & (keys["station"].isna()
+                              | keys["station"].astype(str).str.strip().isin(["", "nan", "None"]))
+    bad_time = ~formula & ~bad_station & keys["_badtime"].astype(bool)
     times = keys["time"]
-    off_hour = ~bad_time & (times != times.dt.floor("h"))
-    bad_key = bad_station | bad_time | off_hour
+    off_hour = ~formula & ~bad_station & ~bad_time & (times != times.dt.floor("h"))
+    bad_key = formula | bad_station | bad_time | off_hour
     if bad_key.any():
-        rows_bad = keys.loc[bad_key, "_row"]
-        first = ~rows_bad.duplicated()
-        ctx.rows_rejected += int(first.sum())
-        msgs = np.where(bad_station[bad_key], "no station code; row rejected",
-                        np.where(off_hour[bad_key], "time not on the hour; row rejected",
-                                 "time not understood (expected e.g. 2022-01-01 13:00); row rejected"))
-        ctx.add_many("error", rows_bad[first], keys.loc[bad_key, "_tlabel"][first].tolist(), msgs[first.to_numpy()])
+        seen = keys.loc[bad_key, "_row"].duplicated()  # a workbook row holds 24 keys: one refusal per row
+        first_of_row = pd.Series(False, index=keys.index)
+        first_of_row[seen.index[~seen.to_numpy()]] = True
+        ctx.rows_rejected += int(first_of_row.sum())
+        for mask, why, reason in (
+                (formula, "a spreadsheet formula in the station or time cell, not a value; row rejected — paste "
+                          "values only", "formula"),
+                (bad_station, "no station code; row rejected", "no_station"),
+                (off_hour, "time not on the hour; row rejected", "off_hour"),
+                (bad_time, "time not understood (expected e.g. 2022-01-01 13:00); row rejected", "bad_time")):
+            m = mask & first_of_row
+            if m.any():
+                ctx.add_many("error", keys.loc[m, "_row"], keys.loc[m, "_tlabel"].tolist(), [why] * int(m.sum()),
+                             reason=reason, values=keys.loc[m, "station"].astype(str).tolist(),
+                             stations=keys.loc[m, "station"].tolist())
     keep = (~bad_key).to_numpy()
     kept = keys[keep].reset_index(drop=True)
     out = pd.DataFrame({"station": kept["station"].astype(str).str.strip(),
@@ -921,14 +1043,15 @@ def _block_values(block: _Block, ctx: _Ctx, units: _Units, shift_hours: int) -> 
                   else [label] * len(raw))
         where = label if isinstance(label, str) else p
         factor = units.factor(p, block.unit.get(p), where)
-        vals, rejected = _to_numbers(raw, ctx, labels, p, kept["_row"])
+        vals, rejected = _to_numbers(raw, ctx, labels, p, kept["_row"], out["station"])
         vals = vals * factor
         neg = vals < 0
         if neg.any():
             ctx.cells_rejected += int(neg.sum())
             idx = np.flatnonzero(neg)
-            ctx.add_many("error", kept["_row"].iloc[idx], [labels[i] for i in idx[:_PER_CHECK + 1]],
-                         (f"negative value {vals[i] / factor:g} rejected" for i in idx))
+            ctx.add_many("error", kept["_row"].iloc[idx], [labels[i] for i in idx],
+                         (f"negative value {vals[i] / factor:g} rejected" for i in idx), reason="negative",
+                         values=(f"{vals[i] / factor:g}" for i in idx), stations=(out["station"].iloc[i] for i in idx))
             vals[neg] = np.nan
             rejected = rejected | neg
         out[p] = vals
@@ -962,7 +1085,8 @@ def _dedupe(out: pd.DataFrame, pollutants: list[str], labels, ctx: _Ctx) -> pd.D
             col = labels[p] if isinstance(labels[p], str) else p
             ctx.add_many("error", sub["_row"], [col] * len(sub),
                          (f"station {s} at {t:%Y-%m-%d %H:%M} appears more than once with different {p} values; "
-                          "all copies rejected" for s, t in zip(sub["station"], sub["time"])))
+                          "all copies rejected" for s, t in zip(sub["station"], sub["time"])), reason="conflict",
+                         stations=sub["station"].tolist())
     same = extra.drop_duplicates("_row")
     ctx.add_many("warning", same["_row"], [None] * len(same),
                  (f"duplicate of an earlier row for station {s} at {t:%Y-%m-%d %H:%M}; merged"
@@ -983,29 +1107,45 @@ def _merge_blocks(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def _record_checks(frame: pd.DataFrame, ctx: _Ctx, known_stations) -> pd.Series:
-    """Plausibility checks on the canonical frame; returns the 'flagged' mask."""
-    flagged = pd.Series(False, index=frame.index)
+def _record_checks(frame: pd.DataFrame, ctx: _Ctx, known_stations) -> tuple[pd.DataFrame, pd.Series]:
+    """The loader-edge rules (:func:`regionair.sources.plausibility.assess`: physical ranges with a unit hint
+    for CO, non-finite values, future stamps) refuse values and rows; then the flags (kept, flagged):
+    PM2.5 > PM10, unknown stations, a CO column whose median looks like µg/m³.
+
+    Returns the frame without the refused rows (refused values NaN) and its 'flagged' mask.
+    """
+    frame = frame.reset_index(drop=True)
     rows = frame["_row"] if "_row" in frame else pd.Series(np.nan, index=frame.index)
+    lines = {"_row": rows.to_numpy()}
+    labels: dict[str, object] = {}
+    for p in POLLUTANTS:
+        if f"_row_{p}" in frame:
+            lines[p] = frame[f"_row_{p}"].to_numpy()
+        if f"_col_{p}" in frame:
+            labels[p] = frame[f"_col_{p}"].to_numpy()
+    found = assess(frame, ctx.name, lines=lines, labels=labels, now=ctx.now, skew=ctx.clock_skew, formulas=(),
+                   unit_hint="pass units={'co': 'µg/m³'} (CLI: --units co=µg/m³)")
+    flagged = pd.Series(False, index=frame.index)
+    if found.refusals:
+        for r in found.refusals:
+            ctx.add("error", r.line, r.column, r.message, reason=r.reason, value=r.value, station=r.station)
+        frame = frame.copy()
+        for col, v in found.values.items():
+            flagged |= frame[col].notna().to_numpy() & np.isnan(v)
+            frame[col] = v
+        ctx.cells_rejected += sum(r.reason != "future" for r in found.refusals)
+        ctx.rows_rejected += len({(r.line, r.station) for r in found.refusals if r.reason == "future"})
+        if found.drop.any():
+            keep = ~found.drop
+            frame = frame[keep].reset_index(drop=True)
+            flagged = flagged[keep].reset_index(drop=True)
+            rows = frame["_row"] if "_row" in frame else pd.Series(np.nan, index=frame.index)
 
     def loc(p, mask):
         r = frame[f"_row_{p}"][mask] if f"_row_{p}" in frame else rows[mask]
         c = frame[f"_col_{p}"][mask].tolist() if f"_col_{p}" in frame else [p] * int(mask.sum())
         return r, c
 
-    for p, limit in PLAUSIBLE_MAX.items():
-        if p not in frame:
-            continue
-        high = (frame[p] > limit).fillna(False)
-        if high.any():
-            ctx.cells_flagged += int(high.sum())
-            flagged |= high
-            unit = "mg/m³" if p == "co" else "µg/m³"
-            hint = (" — CO is stored in mg/m³; values like this look like µg/m³: pass units={'co': 'µg/m³'}"
-                    if p == "co" else " — check the unit and the instrument")
-            r, c = loc(p, high)
-            ctx.add_many("warning", r, c, (f"{p} = {v:g} {unit} is implausibly high (> {limit:g}){hint}"
-                                           for v in frame.loc[high, p]))
     if "co" in frame and frame["co"].notna().sum() >= 5 and frame["co"].median() > 20:
         ctx.add("warning", None, "co", f"median CO {frame['co'].median():g} mg/m³ is implausible; the column is "
                 "probably in µg/m³ — pass units={'co': 'µg/m³'}")
@@ -1027,11 +1167,7 @@ def _record_checks(frame: pd.DataFrame, ctx: _Ctx, known_stations) -> pd.Series:
                 first = rows[unknown & (frame["station"] == code)].min()
                 ctx.add("warning", first, "station", f"unknown station code {code!r} ({n} record(s)); kept, flagged — "
                         "check the code or add the station to the station list")
-    future = frame["time"] > pd.Timestamp.now(tz=TZ) + pd.Timedelta(hours=1)
-    if future.any():
-        flagged |= future
-        ctx.add("warning", rows[future].min(), "time", f"{int(future.sum())} record(s) in the future; check the time zone/date")
-    return flagged
+    return frame, flagged
 
 
 def _finish(frame: pd.DataFrame, flagged: pd.Series, ctx: _Ctx, extra_cols=()) -> tuple[pd.DataFrame, dict]:
@@ -1121,6 +1257,9 @@ def preview_upload(
     max_bytes: int | None = None,
     max_rows: int | None = None,
     max_issues: int = MAX_ISSUES,
+    date_format: str | None = None,
+    now=None,
+    clock_skew=None,
 ) -> UploadPreview:
     """Parse and validate an uploaded CSV/XLSX without writing anything.
 
@@ -1151,7 +1290,15 @@ def preview_upload(
         Limits (default 50 MB / 2 000 000 rows, or env ``REGIONAIR_UPLOAD_MAX_BYTES`` /
         ``REGIONAIR_UPLOAD_MAX_ROWS``).
     max_issues : int
-        Most issues listed (all are counted).
+        Most issues listed (all are counted; every refusal is in ``refusals``).
+    date_format : str, optional
+        strftime format of the time (or date) cells, e.g. ``"%d/%m/%Y %H:%M"``: needed when the file
+        writes ``03/04/2026`` and never a day above 12 (both readings possible); nothing is guessed
+        then.
+    now : datetime-like, optional
+        The clock for the future-stamp rule (tests; default now).
+    clock_skew : float or Timedelta, optional
+        Allowed lead of a stamp over ``now`` [h] (default 2 h or env ``REGIONAIR_CLOCK_SKEW_HOURS``).
 
     Returns
     -------
@@ -1163,8 +1310,9 @@ def preview_upload(
     InputError
         The file as a whole is refused: wrong extension or content type, too large, too many
         rows, a zip bomb, an undecodable text, an unrecognised layout, missing key columns,
-        contradictory units or convention, a malformed archive/quotsoft file (file, line and
-        column named). Nothing is written in any case.
+        contradictory units or convention, ambiguous day/month dates (a question asking for
+        ``date_format``), a malformed archive/quotsoft file (file, line and column named). Nothing
+        is written in any case.
 
     Examples
     --------
@@ -1181,7 +1329,7 @@ def preview_upload(
         pd.Timestamp("2022-01-01").tz_localize(tz)
     except (KeyError, ValueError, TypeError) as exc:  # ZoneInfoNotFoundError is a KeyError
         raise InputError(f"unknown time zone {tz!r} ({exc})", column="tz") from None
-    max_bytes = max_bytes if max_bytes is not None else _env_int("REGIONAIR_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES)
+    max_bytes = max_bytes if max_bytes is not None else upload_max_bytes()
     max_rows = max_rows if max_rows is not None else _env_int("REGIONAIR_UPLOAD_MAX_ROWS", DEFAULT_MAX_ROWS)
     if len(data) > max_bytes:
         raise InputError(f"file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB — split it",
@@ -1196,7 +1344,7 @@ def preview_upload(
         if p is None:
             raise InputError(f"pollutant {pollutant!r} unknown; use one of {', '.join(POLLUTANTS)}", column="pollutant")
         pollutant = p
-    ctx = _Ctx(name, max_issues)
+    ctx = _Ctx(name, max_issues, date_format=date_format, now=now, clock_skew=clock_skew)
     units_r = _Units(units, ctx)
 
     if ext == ".xlsx":
@@ -1237,23 +1385,30 @@ def _delegate(kind: str, text: str, ctx: _Ctx, known, encoding, convention, unit
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if kind == "cnemc-archive":
-            frame = parse_archive(text.encode("utf-8"), ctx.name)
+            frame = parse_archive(text.encode("utf-8"), ctx.name, now=ctx.now, clock_skew=ctx.clock_skew)
         else:
-            frame = parse_sites_day(text.encode("utf-8"), ctx.name)
+            frame = parse_sites_day(text.encode("utf-8"), ctx.name, now=ctx.now, clock_skew=ctx.clock_skew)
     for w in caught:
-        ctx.add("warning", None, None, str(w.message))
+        if not issubclass(w.category, PlausibilityWarning):  # those are the refusals, listed one by one below
+            ctx.add("warning", None, None, str(w.message))
+    for r in take_refusals(frame):  # the parser's own loader-edge refusals, with the file's lines
+        ctx.add("error", r.line, r.column, r.message, reason=r.reason, value=r.value, station=r.station)
+        if r.reason in ("future", "formula", "truncated"):
+            ctx.rows_rejected += 1
+        else:
+            ctx.cells_rejected += 1
     ctx.rows_read = max(text.count("\n") - 1, 0) if kind == "cnemc-archive" else len(frame)
     if encoding not in ("utf-8", "utf-8-sig"):
         ctx.add("info", None, None, f"read as {encoding} (archive files are normally UTF-8)")
     frame = frame.copy()
     frame["_row"] = np.nan
-    flagged = _record_checks(frame, ctx, known)
+    frame, flagged = _record_checks(frame, ctx, known)
     extra = [c for c in frame.columns if c.startswith("published_") or c in
              ("not_monitored", "station_name", "area", "longitude", "latitude")]
     out, counts = _finish(frame, flagged, ctx, extra)
     _tail(ctx)
     return UploadPreview(out, kind, encoding, ctx.issues, counts, ctx.name, "hour-ending",
-                         {p: UNIT_LABEL[CANONICAL_UNIT[p]] for p in POLLUTANTS}, None)
+                         {p: UNIT_LABEL[CANONICAL_UNIT[p]] for p in POLLUTANTS}, None, ctx.sorted_refusals())
 
 
 def _tail(ctx: _Ctx) -> None:
@@ -1341,7 +1496,7 @@ def _preview_sheets(sheets: dict, data: bytes, ctx: _Ctx, units_r: _Units, *, la
             if pollutant and p != pollutant and sheet is None:
                 raise InputError(f"file name says {p} but pollutant={pollutant!r}", path=name, column="pollutant")
             if layout == "wide":
-                header, body = _table_frame(rows)
+                header, body = _table_frame(rows, ctx=ctx)
                 ctx.rows_read += len(body)
                 blocks.append((_wide_block(header, body, ctx, p, unit, tz, label), conv))
             else:
@@ -1349,7 +1504,7 @@ def _preview_sheets(sheets: dict, data: bytes, ctx: _Ctx, units_r: _Units, *, la
                 ctx.rows_read += int(blk.keys["_row"].nunique())
                 blocks.append((blk, used_conv))
         else:  # long
-            header, body = _table_frame(rows)
+            header, body = _table_frame(rows, ctx=ctx)
             ctx.rows_read += len(body)
             blk, file_conv = _long_blocks(header, body, ctx, conv, tz, station)
             if file_conv and convention and file_conv != convention:
@@ -1369,8 +1524,8 @@ def _preview_sheets(sheets: dict, data: bytes, ctx: _Ctx, units_r: _Units, *, la
     frames = [_block_values(b, ctx, units_r, shift) for b, _ in blocks]
     units_r.report()
     frame = _merge_blocks(frames) if len(frames) > 1 else frames[0]
-    flagged = _record_checks(frame, ctx, known)
+    frame, flagged = _record_checks(frame, ctx, known)
     out, counts = _finish(frame, flagged, ctx)
     _tail(ctx)
     return UploadPreview(out, layout, encoding, ctx.issues, counts, name, used_conv, dict(units_r.used),
-                         station_code if layout == "station-workbook" else station)
+                         station_code if layout == "station-workbook" else station, ctx.sorted_refusals())

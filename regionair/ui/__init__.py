@@ -15,7 +15,8 @@ import streamlit as st
 from regionair.core.aqi import edition_for
 from regionair.core.i18n import MISSING, column_label, fmt_value, join_names, pair_text, t, value_label
 from regionair.render import charts
-from regionair.render.exports import for_people, to_csv_bytes, to_xlsx_bytes
+from regionair.render.exports import for_people
+from regionair.render.tables import to_csv_bytes, to_xlsx_bytes
 from regionair.ui import data, export
 from regionair.ui.filters import Filters, render_filters
 from regionair.ui.text import md
@@ -144,8 +145,12 @@ def freshness_banner(f: Filters) -> None:
     for row in fresh.itertuples():
         age = now - pd.Timestamp(row.time)
         hours = age.total_seconds() / 3600
-        args = dict(source=value_label(row.source, f.lang), time=f"{pd.Timestamp(row.time):%Y-%m-%d %H:%M}", age=_age(age, f.lang))
-        if hours > STALE_RED_H:
+        args = dict(source=value_label(row.source, f.lang), time=f"{pd.Timestamp(row.time):%Y-%m-%d %H:%M}",
+                    age=_age(max(age, pd.Timedelta(0)), f.lang))  # never a negative age
+        if hours < -STALE_AMBER_H:  # stamped after the clock (refused at the loader edge now; older stores)
+            worst = max(worst, 1)
+            parts.append(t("fresh_future", f.lang, **args))
+        elif hours > STALE_RED_H:
             worst = max(worst, 2)
             parts.append(t("stale_red", f.lang, **args))
         elif hours > STALE_AMBER_H:

@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 from regionair.errors import InputError, SourceError
 from regionair.sources.cnemc_archive import HEADER, parse_archive
 from regionair.sources.openmeteo import parse_air_quality, parse_weather
+from regionair.sources.plausibility import RANGES, looks_like_formula
 from regionair.sources.quotsoft import parse_sites_day
 from regionair.sources.upload import preview_upload
 
@@ -90,8 +91,9 @@ def cells():
     return st.integers(0, 19).flatmap(lambda k: numbers() if k == 0 else benign)
 
 
-def expected_cell(tok: str, missing=MISSING) -> tuple[str, float]:
-    """('ok', value) for a valid concentration, ('missing', nan), ('negative', nan), ('bad', nan)."""
+def expected_cell(tok: str, missing=MISSING, pollutant: str | None = None) -> tuple[str, float]:
+    """('ok', value) for a valid concentration, ('missing', nan), ('negative', nan), ('bad', nan), and
+    ('refused', nan) above the physical range of ``pollutant`` (regionair.sources.plausibility.RANGES)."""
     s = tok.strip()
     if s in missing or s in ("NaN", "NULL", "N/A"):
         return "missing", math.nan
@@ -103,7 +105,14 @@ def expected_cell(tok: str, missing=MISSING) -> tuple[str, float]:
         return "bad", math.nan
     if v < 0:
         return "negative", math.nan
+    if pollutant is not None and v > RANGES[pollutant].high:
+        return "refused", math.nan
     return "ok", v
+
+
+def is_formula(code: str) -> bool:
+    """A station code the loader edge refuses as a spreadsheet formula."""
+    return bool(looks_like_formula([code])[0])
 
 
 def check_frame(frame: pd.DataFrame, cols=("pm25", "pm10", "so2", "no2", "co", "o3")) -> None:
@@ -194,13 +203,14 @@ def test_archive_structured(case):
         "a bad numeric cell was accepted silently"
     last = {}
     for _tp, t, station, cells in rows:
-        last[(station.strip(), t)] = cells
+        if not is_formula(station):  # a formula is not a station code: the row is refused
+            last[(station.strip(), t)] = cells
     assert len(out) == len(last)
     for (station, t), cells in last.items():
         got = out[(out["station"] == station) & (out["time"] == t.tz_localize("Asia/Shanghai"))]
         assert len(got) == 1
         for up, code in (("pm2_5", "pm25"), ("pm10", "pm10"), ("so2", "so2"), ("no2", "no2"), ("co", "co")):
-            kind, want = expected_cell(cells[up])
+            kind, want = expected_cell(cells[up], pollutant=code)
             if cells[up].strip() == "/":
                 kind = "missing"
             value = got[code].iloc[0]
@@ -311,7 +321,10 @@ def test_quotsoft_structured(case):
                 last[(code, pd.Timestamp(date) + pd.Timedelta(hours=int(hour)))] = tok
     for (code, t), tok in last.items():
         got = out[(out["station"] == code) & (out["time"] == t.tz_localize("Asia/Shanghai"))]
-        kind, want = expected_cell(tok, missing=MISSING + ["/", "N/A"])
+        kind, want = expected_cell(tok, missing=MISSING + ["/", "N/A"], pollutant="pm25")
+        if is_formula(code):  # a station column named like a formula is refused whole
+            assert len(got) == 0
+            continue
         if len(got) == 0:
             assert kind != "ok" or "" in codes  # dropped only when the station-hour has no value at all
             continue
@@ -381,10 +394,9 @@ def test_upload_csv_long_structured(case):
         return
     _check_preview(pv, len(rows))
     # valid numbers come back exactly (kept or flagged), bad cells are counted rejections, never 0
-    bad = sum(expected_cell(r[2], MISSING + ["/", "N/A", "--", "None", "#N/A", "n/a", "na"])[0] in ("bad", "negative")
-              for r in rows) + sum(
-        expected_cell(r[3], MISSING + ["/", "N/A", "--", "None", "#N/A", "n/a", "na"])[0] in ("bad", "negative")
-        for r in rows)
+    miss = MISSING + ["/", "N/A", "--", "None", "#N/A", "n/a", "na"]
+    bad = sum(expected_cell(r[2], miss, "pm25")[0] in ("bad", "negative", "refused") for r in rows) + sum(
+        expected_cell(r[3], miss, "co")[0] in ("bad", "negative", "refused") for r in rows)
     assert pv.counts["cells_rejected"] <= bad + 2 * len(rows)
     if len(pv.frame):
         zeros = (pv.frame["pm25"] == 0).sum()

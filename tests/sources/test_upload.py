@@ -103,7 +103,7 @@ def test_long_validation_rejections_and_flags():
         "1490A,2022-01-01 01:00,166,261,8,82,2.8,4\n"          # 2 ok
         "1490A,2022-01-01 02:00,-5,265,7,83,2.7,4\n"            # 3 negative pm25 → rejected
         "2692A,2022-01-01 01:00,=SUM(A1),314,4,69,2.7,7\n"     # 4 formula → rejected
-        "2692A,2022-01-01 02:00,170,241,4,68,2700,abc\n"        # 5 CO µg/m³ by mistake → flagged; text → rejected
+        "2692A,2022-01-01 02:00,170,241,4,68,2700,abc\n"        # 5 CO µg/m³ by mistake → refused (hint); text → rejected
         "3440A,2022-01-01 01:00,213,199,4,96,2.9,4\n"           # 6 PM2.5 > PM10 → flagged
         "3440A,2022-01-01 01:00,213,199,4,96,2.9,4\n"           # 7 identical duplicate → dropped, flagged
         "3440A,2022-01-01 02:00,203,205,5,98,2.7,3\n"           # 8
@@ -118,7 +118,8 @@ def test_long_validation_rejections_and_flags():
     assert np.isnan(values_of(pv, "1490A", "2022-01-01 02:00", "pm25"))
     assert values_of(pv, "1490A", "2022-01-01 02:00", "pm10") == 265  # the rest of the row is kept
     assert np.isnan(values_of(pv, "2692A", "2022-01-01 01:00", "pm25"))
-    assert values_of(pv, "2692A", "2022-01-01 02:00", "co") == 2700  # kept, flagged
+    assert np.isnan(values_of(pv, "2692A", "2022-01-01 02:00", "co"))  # above the physical range: refused
+    assert values_of(pv, "2692A", "2022-01-01 02:00", "pm25") == 170  # the rest of the row is kept
     assert np.isnan(values_of(pv, "2692A", "2022-01-01 02:00", "o3"))
     assert np.isnan(values_of(pv, "3440A", "2022-01-01 02:00", "pm25"))
     assert values_of(pv, "3440A", "2022-01-01 02:00", "pm10") == 205
@@ -126,7 +127,7 @@ def test_long_validation_rejections_and_flags():
     missing = pv.frame.set_index(["station", "time"]).loc[("9999A", T("2022-01-01 01:00"))]
     assert missing[["pm25", "pm10", "so2", "no2", "co", "o3"]].isna().all()  # never 0
     assert pv.counts == {"rows_read": 12, "rows_rejected": 5, "records": 7, "records_ok": 1, "records_flagged": 6,
-                         "cells_rejected": 5, "cells_flagged": 2, "ok": 1, "flagged": 6, "rejected": 10}
+                         "cells_rejected": 6, "cells_flagged": 1, "ok": 1, "flagged": 6, "rejected": 11}
     assert pv.has_records and not pv.ok  # errors present: not safe to store unattended
     errors = {(i.row, i.column): i.message for i in pv.errors}
     assert "negative value -5 rejected" in errors[(3, "pm25")]
@@ -136,8 +137,13 @@ def test_long_validation_rejections_and_flags():
     assert "not on the hour" in errors[(11, "time")]
     assert "time not understood" in errors[(12, "time")]
     assert "no station code" in errors[(13, "time")]
+    assert "co = 2700 mg/m³ is above the physical range 0–150 mg/m³" in errors[(5, "co")]
+    assert "looks like µg/m³" in errors[(5, "co")] and "units={'co': 'µg/m³'}" in errors[(5, "co")]
+    reasons = {(r.line, r.column): r.reason for r in pv.refusals}
+    assert reasons == {(3, "pm25"): "negative", (4, "pm25"): "formula", (5, "o3"): "not_number",
+                       (5, "co"): "above_range", (8, "pm25"): "conflict", (11, "time"): "off_hour",
+                       (12, "time"): "bad_time", (13, "time"): "no_station"}
     warn = messages(pv, "warning")
-    assert "co = 2700 mg/m³ is implausibly high" in warn and "units={'co': 'µg/m³'}" in warn
     assert "PM2.5 213 > PM10 199: kept, flagged" in warn
     assert "unknown station code '9999A'" in warn
     assert "duplicate of an earlier row for station 3440A" in warn
