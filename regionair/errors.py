@@ -49,3 +49,11 @@ class NotPublished(SourceError):
 
 class StoreError(RegionairError):
     """The store cannot be read or written (locked, read-only, corrupt, disk full)."""
+
+
+class Cancelled(BaseException):  # noqa: N818 - like KeyboardInterrupt: not an error, a request to stop
+    """The operation was stopped on purpose (``watch`` received SIGTERM; :meth:`HttpClient.cancel`).
+
+    A ``BaseException`` so that ``except RegionairError``/``except Exception`` handlers that turn a
+    failed hour into a recorded gap let it through: nothing is recorded, the caller just stops.
+    """
