@@ -10,7 +10,11 @@ Servers are real sockets on 127.0.0.1 (no external host): a "drip" server sends 
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -185,3 +189,68 @@ def test_deadline_must_be_positive():
 
     with pytest.raises(InputError, match="deadline"):
         HttpClient(deadline=0)
+
+
+# ------------------------------------------------------------------------------------------------
+# watch: stops within seconds of SIGTERM; absurd schedules refused
+# ------------------------------------------------------------------------------------------------
+
+
+def _watch_env(tmp_path, base_url: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update(REGIONAIR_CNEMC_BASE_URL=base_url, REGIONAIR_CACHE=str(tmp_path / "cache"),
+               REGIONAIR_STORE=str(tmp_path / "store"), PYTHONUNBUFFERED="1")
+    return env
+
+
+@pytest.mark.parametrize("mode", ["body", "headers", "429"])
+def test_watch_stops_within_seconds_of_sigterm(tmp_path, mode):
+    # before: the drip kept `watch` in one download (each byte resets the read timeout) and the 429
+    # in a 100 s Retry-After sleep, both 30 s and more after SIGTERM
+    with DripServer(mode, retry_after=100) as srv:
+        proc = subprocess.Popen([sys.executable, "-m", "regionair", "watch", "--sources", "cnemc-archive",
+                                 "--every", "15"], cwd=ROOT, env=_watch_env(tmp_path, srv.url),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            t_start = time.monotonic()
+            while srv.connections == 0 and proc.poll() is None and time.monotonic() - t_start < 90:
+                time.sleep(0.1)
+            assert proc.poll() is None, proc.communicate(timeout=5)
+            assert srv.connections >= 1, "watch never reached the source"
+            time.sleep(0.5)  # well inside the download / the Retry-After sleep
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            try:
+                out, err = proc.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                pytest.fail("watch still running 20 s after SIGTERM")
+            stopped_after = time.monotonic() - t0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert stopped_after < 5.0
+    assert "watch: stopped" in err.decode()
+    assert "Traceback" not in err.decode()
+
+
+@pytest.mark.parametrize("every", ["0", "-5", "0.5", "20000", "nan", "inf", "soon"])
+def test_watch_refuses_absurd_schedules(tmp_path, every, capsys):
+    # only the parser runs (before the fix `--every 0` was accepted and looped flat out)
+    from regionair.cli import build_parser
+
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["watch", "--every", every, "--store", str(tmp_path / "store")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--every" in err and every in err
+    assert "1 to 10080 minutes" in err or "not a number of minutes" in err
+
+
+def test_watch_accepts_the_documented_schedules():
+    from regionair.ingest import watch_every
+
+    assert watch_every("15") == 15.0
+    assert watch_every("1") == 1.0
+    assert watch_every("10080") == 10080.0
