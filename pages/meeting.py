@@ -8,10 +8,10 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
-from regionair import charts, meeting, report, ui
+from regionair import bundle, charts, meeting, report, ui
 from regionair.analysis.latest import unit_hourly
 from regionair.errors import RegionairError
-from regionair.i18n import pollutant_label
+from regionair.i18n import pollutant_label, t
 from regionair.ui import auth
 from regionair.ui.text import md
 from regionair.views.meeting import full_link
@@ -331,10 +331,14 @@ st.divider()
 st.subheader(tr("briefing", lang))
 final = dataclasses.replace(model, actions=acts if len(acts) else None, minutes=mins)
 cols = st.columns(4)
+# without Chromium a PDF cannot be printed: say so instead of a button that fails (DOCX/HTML are then text-only)
+no_pdf = None if bundle.find_chromium() else bundle.missing_chromium_message("PDF briefings")
 for col, fmt, mime in zip(cols, report.FORMATS, ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                                                   "application/pdf", "text/html"), strict=False):
+    off = fmt == "pdf" and no_pdf is not None
     col.download_button(tr("dl", lang, fmt=fmt.upper()), data=lambda fmt=fmt: report.render(final, fmt),
                         file_name=f"briefing_{snap.id}.{fmt}", mime=mime, on_click="ignore", key=f"mt_dl_{fmt}",
-                        icon=":material/description:")
+                        icon=":material/description:", disabled=off,
+                        help=t("render.pdf_unavailable", lang, error=no_pdf) if off else None)
 with cols[3]:
     ui.export.bundle_button(view, "meeting", extra={"snapshot": snap.as_dict()}, key="mt_bundle")
