@@ -8,6 +8,7 @@ Commands
 ``export``   canonical hourly data out of the store (csv, xlsx, parquet)
 ``status``   coverage and freshness per source and station
 ``watch``    pull the latest hours every N minutes (for systemd/cron)
+``doctor``   check Chromium, CJK fonts, the store, the sources and sign-in (exit 1 if any fails)
 
 Times on the command line are ISO 8601; without an offset they mean Beijing time.
 Exit status: 0 ok, 2 bad input or arguments (message names file/line/column), 3 source/store failure.
@@ -30,7 +31,8 @@ from .errors import InputError, RegionairError
 from .nomenclature import POLLUTANTS, TZ
 
 #: Modules that add sub-commands (each defines ``add_commands(subparsers)``).
-COMMAND_MODULES = ("regionair.ingest", "regionair.warnings_cli", "regionair.report", "regionair.auth")
+COMMAND_MODULES = ("regionair.ingest", "regionair.warnings_cli", "regionair.report", "regionair.auth",
+                   "regionair.doctor")
 
 
 def _atomic_write(out: Path, write) -> None:
