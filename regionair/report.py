@@ -52,6 +52,7 @@ from .bundle import (
     ChartItem,
     RenderError,
     find_chromium,
+    image_problem,
     kill_tree,
     missing_chromium_message,
     render_image,
@@ -1144,7 +1145,11 @@ def to_pdf(b: Briefing, *, problems: list[str] | None = None) -> bytes:
     PDF is printed text-only with the warning, as :func:`to_html`.
     """
     chromium_path()
-    return html_to_pdf(to_html(b, problems=problems))
+    doc = to_html(b, problems=problems)
+    problem = image_problem()  # the figures just met a hanging or crashing Chromium: do not wait for it again
+    if problem:
+        raise RenderError(f"cannot print the PDF: {problem}. {CHROMIUM_FIX}")
+    return html_to_pdf(doc)
 
 
 def render(b: Briefing, fmt: str, *, problems: list[str] | None = None) -> bytes:

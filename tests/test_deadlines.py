@@ -486,6 +486,21 @@ def test_pdf_with_a_hanging_chromium_is_stopped(fake_chromium, briefing_model):
     assert not any(_alive(p) for p in fake_chromium.pids())
 
 
+def test_pdf_briefing_with_a_hanging_chromium_waits_one_deadline(fake_chromium, briefing_model):
+    # the figures meet the hang first; the print is not tried on the same browser (was: one more deadline)
+    import dataclasses
+
+    from regionair import report
+    from regionair.bundle import RenderError
+
+    fake_chromium("hang")
+    b = dataclasses.replace(briefing_model, _images={})
+    elapsed, res = run_bounded(lambda: report.to_pdf(b), 60)
+    assert isinstance(res, RenderError), res
+    assert "cannot print the PDF" in str(res) and "within 3 s" in str(res) and "make system" in str(res)
+    assert elapsed < 5.9
+
+
 def _cli(args, env_extra: dict, tmp_path, limit: float = 120):
     env = {k: v for k, v in os.environ.items() if k not in ("REGIONAIR_CHROMIUM", "BROWSER_PATH")}
     env.update(env_extra)

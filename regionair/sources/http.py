@@ -459,11 +459,9 @@ class HttpClient:
     def _read_body(self, resp: requests.Response, shown: str) -> bytes:
         chunks: list[bytes] = []
         total = 0
-        self._received = 0
         try:
             for chunk in resp.iter_content(chunk_size=65536):
                 total += len(chunk)
-                self._received = total
                 if total > self.max_bytes:
                     raise SourceError(
                         f"{shown}: response larger than {self.max_bytes} bytes; refusing it "
@@ -635,7 +633,6 @@ class HttpClient:
         """One attempt under a watchdog that shuts its sockets down when the call's deadline passes."""
         left = end - self.clock()
         self._expired = False
-        self._received = 0
         if left <= 0:
             self._expired = True
         watchdog = threading.Timer(max(left, 0.0), self._expire)
@@ -657,8 +654,8 @@ class HttpClient:
             self._socks.clear()
         self._check_cancelled()
         raise SourceError(
-            f"{shown}: no complete answer within the {self.deadline:.0f} s deadline of this request "
-            f"({self._received} bytes of the body received); the source is stalling or too slow — try again later",
+            f"{shown}: no complete answer within the {self.deadline:.0f} s deadline of this request; "
+            "the source is stalling or too slow — try again later",
             url=shown,
         )
 
