@@ -7,7 +7,7 @@ in ``pages/`` also runs on its own with default filters (AppTest does not suppor
 import streamlit as st
 
 from regionair import ui
-from regionair.i18n import t
+from regionair.core.i18n import t
 from regionair.ui import auth
 
 st.set_page_config(page_title="RegionAir 乌—昌—石区域空气质量", page_icon=":material/air:", layout="wide")

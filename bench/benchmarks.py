@@ -20,10 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regionair.report import chromium_path  # the browser the PDF output uses
-
-from . import synthetic
-from .run import ROOT, measure
+from bench import synthetic
+from bench.run import ROOT, measure
+from regionair.render.report import chromium_path  # the browser the PDF output uses
 
 PY = sys.executable
 PAGES = ("overview", "hourly", "warnings", "trends", "primary", "episodes", "rankings", "data")
@@ -68,10 +67,10 @@ def _python_aqi_row(vals) -> float:
 
 
 def bench_aqi(ctx) -> None:
-    from regionair import aqi_kernel as K
-    from regionair import standards as S
-    from regionair.aqi import daily_aqi, hourly_aqi
-    from regionair.nomenclature import POLLUTANTS
+    from regionair.core import aqi_kernel as K
+    from regionair.core import standards as S
+    from regionair.core.aqi import daily_aqi, hourly_aqi
+    from regionair.core.nomenclature import POLLUTANTS
 
     base = synthetic.frame(100, "2025-09-01 01:00", "2026-08-31 00:00", seed=1)  # spans both editions
     cat_names = np.array([""] + [c["name_zh"] for c in S.CATEGORIES], dtype=object)
@@ -148,7 +147,7 @@ _INGEST_CHILD = r"""
 import json, sys, time, warnings
 warnings.simplefilter("ignore")
 from regionair.store import Store
-from regionair.ingest import ingest_cnemc_path
+from regionair.pipeline.ingest import ingest_cnemc_path
 store_path, src, stations = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 t0 = time.perf_counter()
 s = ingest_cnemc_path(Store(store_path), src, run="bench", stations=stations)
@@ -175,7 +174,7 @@ def _child(code: str, *args: str) -> tuple[dict, float]:
 
 
 def bench_ingest(ctx) -> None:
-    from regionair import region
+    from regionair.core import region
 
     ns = 1900
     # one month by default; REGIONAIR_BENCH_INGEST_HOURS=8760 measures a full national year end to end
@@ -229,7 +228,7 @@ def _profile_ingest(ctx, folder: Path) -> None:
         return
     import tempfile
 
-    from regionair.ingest import ingest_cnemc_path
+    from regionair.pipeline.ingest import ingest_cnemc_path
     from regionair.store import Store
 
     day = sorted(p for p in folder.iterdir() if p.is_dir())[1]
@@ -249,8 +248,8 @@ def bench_queries(ctx) -> None:
     from regionair.analysis.episodes import detect_episodes
     from regionair.analysis.ranking import ranking
     from regionair.analysis.trends import calendar_data
-    from regionair.aqi import daily_aqi, hourly_aqi
-    from regionair.region import unit_map
+    from regionair.core.aqi import daily_aqi, hourly_aqi
+    from regionair.core.region import unit_map
     from regionair.store import Store
 
     path = regional_store(ctx)
@@ -585,7 +584,7 @@ def bench_concurrency(ctx) -> None:
     """Overview loaded by 1/5/10 simultaneous sessions: in Chromium (the issue's measure), the same for a
     one-line Streamlit page (the floor of any Streamlit + plotly page with the browsers on these 2 cores),
     where the CPU goes, and the server's own share measured without browsers (bench/sessions.py)."""
-    from .sessions import protocol_sessions, record_assets
+    from bench.sessions import protocol_sessions, record_assets
 
     store = regional_store(ctx)
     counts = (1, 2) if ctx.quick else (1, 5, 10)

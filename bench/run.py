@@ -157,7 +157,7 @@ def write_outputs(ctx: Context, info: dict, selected: list[str], out_dir: Path, 
 
 # ------------------------------------------------------------------------------------------------ main
 def main(argv: list[str] | None = None) -> int:
-    from . import benchmarks
+    from bench import benchmarks
 
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small inputs, < 2 min (CI smoke test; no thresholds)")

@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from regionair import region
-from regionair.nomenclature import POLLUTANTS, TZ
+from regionair.core import region
+from regionair.core.nomenclature import POLLUTANTS, TZ
 from regionair.sources.cnemc_archive import HEADER
 
 LABEL = "SYNTHETIC"

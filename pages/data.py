@@ -3,10 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from regionair import charts, region, ui
+from regionair import ui
+from regionair.core import region
+from regionair.core.i18n import t
 from regionair.errors import RegionairError
-from regionair.exports import to_csv_bytes, to_xlsx_bytes
-from regionair.i18n import t
+from regionair.render import charts
+from regionair.render.exports import to_csv_bytes, to_xlsx_bytes
 from regionair.sources.upload import preview_upload
 from regionair.ui import auth
 from regionair.ui.filters import place_names

@@ -3,11 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from regionair import charts, region, ui
+from regionair import ui
 from regionair.analysis.episodes import detect_episodes
 from regionair.analysis.primary import primary_through_episode
-from regionair.aqi import hourly_aqi
-from regionair.i18n import pollutant_label, primary_label, t, value_label
+from regionair.core import region
+from regionair.core.aqi import hourly_aqi
+from regionair.core.i18n import pollutant_label, primary_label, t, value_label
+from regionair.render import charts
 
 f = ui.page("page_episodes")
 lang = f.lang

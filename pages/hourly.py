@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from regionair import charts, ui
+from regionair import ui
 from regionair.analysis.latest import station_latest
-from regionair.aqi import hourly_aqi
-from regionair.i18n import column_label, pollutant_label, primary_label, t
-from regionair.nomenclature import POLLUTANTS
+from regionair.core.aqi import hourly_aqi
+from regionair.core.i18n import column_label, pollutant_label, primary_label, t
+from regionair.core.nomenclature import POLLUTANTS
+from regionair.render import charts
 
 f = ui.page("page_hourly")
 lang = f.lang
@@ -37,7 +38,7 @@ def latest_table():
     table = latest[cols].sort_values("aqi", ascending=False)
 
     def colour(row):
-        from regionair.aqi import category_colour
+        from regionair.core.aqi import category_colour
 
         c = category_colour(row["aqi"])
         return [f"background-color: {c}; color: {'#fff' if row['aqi'] > 200 else '#000'}" if k in ("aqi", "category") else ""

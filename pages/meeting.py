@@ -8,10 +8,11 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
-from regionair import bundle, charts, meeting, report, ui
+from regionair import meeting, ui
 from regionair.analysis.latest import unit_hourly
+from regionair.core.i18n import pollutant_label, t
 from regionair.errors import RegionairError
-from regionair.i18n import pollutant_label, t
+from regionair.render import bundle, charts, report
 from regionair.ui import auth
 from regionair.ui.text import md
 from regionair.views.meeting import full_link

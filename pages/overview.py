@@ -3,9 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from regionair import charts, region, ui
-from regionair.aqi import category
-from regionair.i18n import TEXT, primary_label, t
+from regionair import ui
+from regionair.core import region
+from regionair.core.aqi import category
+from regionair.core.i18n import TEXT, primary_label, t
+from regionair.render import charts
 
 # Streamlit's named background colours nearest to the AQI category colours (for text badges).
 _BADGE = {1: "green", 2: "yellow", 3: "orange", 4: "red", 5: "violet", 6: "violet"}

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from regionair import charts, ui
+from regionair import ui
 from regionair.analysis.primary import exceedance_days, primary_shares, tie_hours
-from regionair.i18n import pollutant_label, t
+from regionair.core.i18n import pollutant_label, t
+from regionair.render import charts
 
 f = ui.page("page_primary")
 lang = f.lang

@@ -3,9 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from regionair import charts, standards, ui
+from regionair import ui
 from regionair.analysis.ranking import ranking
-from regionair.i18n import t
+from regionair.core import standards
+from regionair.core.i18n import t
+from regionair.render import charts
 
 f = ui.page("page_rankings")
 lang = f.lang

@@ -4,12 +4,13 @@ jurisdictions, the transport view of an episode and the stagnation panel. Method
 import pandas as pd
 import streamlit as st
 
-from regionair import i18n, region, ui
-from regionair import transport_charts as tc
+from regionair import ui
 from regionair.analysis import transport as tr
 from regionair.analysis.episodes import detect_episodes
 from regionair.analysis.latest import unit_hourly
-from regionair.i18n import pollutant_label
+from regionair.core import i18n, region
+from regionair.core.i18n import pollutant_label
+from regionair.render import transport_charts as tc
 
 TEXT_TRANSPORT: dict[str, tuple[str, str]] = {
     "page_transport": ("区域传输", "Transport"),

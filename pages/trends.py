@@ -3,7 +3,7 @@ diurnal/weekday/monthly profiles, calendar, correlation and lead/lag."""
 
 import streamlit as st
 
-from regionair import charts, region, ui
+from regionair import ui
 from regionair.analysis.trends import (
     PROFILE_MIN_DAYS,
     calendar_data,
@@ -16,7 +16,9 @@ from regionair.analysis.trends import (
     time_average,
     weekday_profile,
 )
-from regionair.i18n import column_label, pollutant_label, t
+from regionair.core import region
+from regionair.core.i18n import column_label, pollutant_label, t
+from regionair.render import charts
 
 f = ui.page("page_trends")
 lang = f.lang

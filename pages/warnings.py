@@ -1,15 +1,16 @@
 """临界预警 Near-threshold warnings: what is close to a boundary now, today's remaining budget, the next
-three days, the warning level in force — from regionair.analysis.warnings (rules: standards.md §§2, 5)."""
+three days, the warning level in force — from regionair.warnings.desk (rules: standards.md §§2, 5)."""
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from regionair import charts, ui
-from regionair.aqi import category_colour
-from regionair.i18n import column_label, pollutant_label, primary_label, t
+from regionair import ui
+from regionair.core.aqi import category_colour
+from regionair.core.i18n import column_label, pollutant_label, primary_label, t
+from regionair.render import charts
 from regionair.views.warnings import budget_advice
-from regionair.warning_schemes import list_schemes, load_scheme
+from regionair.warnings.schemes import list_schemes, load_scheme
 
 f = ui.page("page_warnings")
 lang = f.lang
@@ -144,9 +145,9 @@ else:
 
 with st.expander(tt("alerts")):
     st.markdown(tt("alerts_help"))
-    from regionair.alerts import Notifier, load_targets
-    from regionair.ingest import load_secrets
+    from regionair.pipeline.ingest import load_secrets
     from regionair.ui import auth
+    from regionair.warnings.alerts import Notifier, load_targets
 
     state = ui.data.get_store().root / "alerts_state.json"
     history = state.with_suffix(".log.jsonl")

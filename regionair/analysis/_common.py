@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..nomenclature import TZ
+from regionair.core.nomenclature import TZ
+from regionair.errors import InputError
 
-#: Names of the units that :func:`regionair.region.aggregate` creates besides the catalogue ids.
+#: Names of the units that :func:`regionair.core.region.aggregate` creates besides the catalogue ids.
 EXTRA_UNITS: dict[str, dict] = {
     "side:local": {"name_zh": "地方", "name_en": "Local government", "side": "地方", "order": 1},
     "side:corps": {"name_zh": "兵团", "name_en": "XPCC (Corps)", "side": "兵团", "order": 2},
@@ -41,7 +41,7 @@ def explode_codes(series: pd.Series) -> pd.Series:
 
 def unit_catalogue() -> pd.DataFrame:
     """Names, side and display order of every unit id (catalogue ids plus side/region ids)."""
-    from .. import region
+    from regionair.core import region
 
     jt = region.jurisdictions()[["id", "name_zh", "name_en", "side", "order", "level", "member"]]
     extra = pd.DataFrame([{"id": k, **v, "level": "aggregate", "member": True} for k, v in EXTRA_UNITS.items()])

@@ -1,7 +1,7 @@
 """Pollution episodes: runs of AQI above a threshold across the region's units, and who crossed first.
 
-Input is :func:`regionair.aqi.daily_aqi` (``resolution="day"``) or :func:`regionair.aqi.hourly_aqi`
-(``resolution="hour"``) output for area units (from :func:`regionair.region.aggregate`) or stations.
+Input is :func:`regionair.core.aqi.daily_aqi` (``resolution="day"``) or :func:`regionair.core.aqi.hourly_aqi`
+(``resolution="hour"``) output for area units (from :func:`regionair.core.region.aggregate`) or stations.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .. import aqi
-from ..errors import InputError
-from ._common import check_choice, check_columns, to_beijing
+from regionair.analysis._common import check_choice, check_columns, to_beijing
+from regionair.core import aqi
+from regionair.errors import InputError
 
 RESOLUTIONS = ("day", "hour")
 DEFAULT_MIN_DURATION = {"day": 1, "hour": 6}
@@ -91,7 +91,7 @@ def detect_episodes(unit_result: pd.DataFrame, threshold: float = 100, resolutio
     Parameters
     ----------
     unit_result : DataFrame
-        :func:`regionair.aqi.daily_aqi` output (needs ``date``) or :func:`regionair.aqi.hourly_aqi`
+        :func:`regionair.core.aqi.daily_aqi` output (needs ``date``) or :func:`regionair.core.aqi.hourly_aqi`
         output (needs ``time``), with ``unit_col``, ``aqi``, ``primary_pollutants``.
     threshold : float
         An hour/day *exceeds* when AQI > threshold (default 100: light pollution or worse, HJ 633

@@ -31,7 +31,7 @@ Method
    ``note``).
 3. **Daily AQI** for today + ``days`` days: hours up to ``at`` use observations (a missing observed
    hour is filled with the corrected model), later hours the corrected current run; daily means with
-   the ≥ 20 h rule, MDA8, then :func:`regionair.aqi.daily_aqi` with the edition of each day.
+   the ≥ 20 h rule, MDA8, then :func:`regionair.core.aqi.daily_aqi` with the edition of each day.
 4. **Skill** over the ``skill_days`` (default 30) days before today: day-ahead daily AQI, raw and
    corrected **out of sample** (each day's correction fitted on the window ending the day before),
    against the observed daily AQI: hit rate of the category and mean bias [AQI].
@@ -45,12 +45,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import standards as S
-from ..aqi import category_level, daily_aqi, edition_for, natural_day
-from ..averaging import daily_means
-from ..errors import InputError
-from ..nomenclature import POLLUTANTS, TZ
-from .near_threshold import _limit
+from regionair.analysis.near_threshold import _limit
+from regionair.core import standards as S
+from regionair.core.aqi import category_level, daily_aqi, edition_for, natural_day
+from regionair.core.averaging import daily_means
+from regionair.core.nomenclature import POLLUTANTS, TZ
+from regionair.errors import InputError
 
 METHODS = ("ratio", "quantile", "none")
 FACTOR_CLIP = (0.25, 4.0)

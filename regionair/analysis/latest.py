@@ -2,8 +2,8 @@
 
 Every function takes the canonical hourly frame (``station``, ``time`` tz-aware Beijing
 hour-ending, ``pm25 pm10 so2 no2 o3`` [µg/m³], ``co`` [mg/m³]) and returns the table behind a
-dashboard element. Area AQIs are computed from area-mean concentrations (:func:`regionair.region.aggregate`
-first, then :mod:`regionair.aqi`) — never as the mean of station AQIs (HJ 633-2026 §4.2.1–4.2.3).
+dashboard element. Area AQIs are computed from area-mean concentrations (:func:`regionair.core.region.aggregate`
+first, then :mod:`regionair.core.aqi`) — never as the mean of station AQIs (HJ 633-2026 §4.2.1–4.2.3).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import aqi, region
-from ..averaging import moving_means
-from ..nomenclature import POLLUTANTS, beijing_time
-from ._common import check_choice, check_columns, hours_between, unit_catalogue
+from regionair.analysis._common import check_choice, check_columns, hours_between, unit_catalogue
+from regionair.core import aqi, region
+from regionair.core.averaging import moving_means
+from regionair.core.nomenclature import POLLUTANTS, beijing_time
 
 LEVELS = ("jurisdiction", "side", "region")
 _HOUR = pd.Timedelta(hours=1)
@@ -30,7 +30,7 @@ def unit_hourly(hourly: pd.DataFrame, level: str = "jurisdiction", edition: str 
     hourly : DataFrame
         Canonical hourly frame (station rows).
     level : {"jurisdiction", "side", "region"}
-        Unit of aggregation (see :func:`regionair.region.aggregate`).
+        Unit of aggregation (see :func:`regionair.core.region.aggregate`).
     edition : {"auto", "2012", "2026"}
         HJ 633 edition; ``"auto"`` picks per row by natural day.
     jurisdictions : iterable of str, optional
@@ -42,7 +42,7 @@ def unit_hourly(hourly: pd.DataFrame, level: str = "jurisdiction", edition: str 
         One row per unit and hour: ``station`` (unit id), ``time``, area means ``pm25 pm10 so2 no2 o3``
         [µg/m³] and ``co`` [mg/m³], ``n_<p>`` (stations contributing), ``iaqi_<p>``, ``aqi``,
         ``primary_pollutants``, ``level``, ``category``, ``edition``, ``missing``, ``complete``
-        (as :func:`regionair.aqi.hourly_aqi`, method ``"cnemc"``).
+        (as :func:`regionair.core.aqi.hourly_aqi`, method ``"cnemc"``).
 
     References
     ----------
@@ -109,9 +109,9 @@ def station_latest(hourly: pd.DataFrame, at=None, edition: str = "auto") -> pd.D
 
     Notes
     -----
-    Hourly AQI per :func:`regionair.aqi.hourly_aqi` (method ``"cnemc"``: six 1-h values, PM scored on
+    Hourly AQI per :func:`regionair.core.aqi.hourly_aqi` (method ``"cnemc"``: six 1-h values, PM scored on
     the daily breakpoints; HJ 633-2026 §4.2.3–4.2.4). Moving means per
-    :func:`regionair.averaging.moving_means` (GB 3095 Table 4 validity). Station names and
+    :func:`regionair.core.averaging.moving_means` (GB 3095 Table 4 validity). Station names and
     jurisdictions come from the station catalogue; stations not in it keep ``station_name`` from the
     frame if present and an empty jurisdiction.
     """
@@ -236,7 +236,7 @@ def unit_kpis(hourly: pd.DataFrame, at=None, level: str = "jurisdiction", editio
     of ``at``, HJ 633-2026 自然日): daily means of PM2.5, PM10, SO2, NO2, CO from the available hours
     **without** the 20-hour validity rule of GB 3095 Table 4, the O3 max 8-h mean over the 8-h moving
     means stamped D 08:00 … ``at`` (each ≥ 6 h valid) and, under 2012, the O3 max 1-h; then IAQIs with
-    the daily breakpoints via :func:`regionair.aqi.daily_aqi` (HJ 633 §5.1.2 / §4.2.2). It is
+    the daily breakpoints via :func:`regionair.core.aqi.daily_aqi` (HJ 633 §5.1.2 / §4.2.2). It is
     therefore provisional until the day is complete and validated. At ``at`` = D+1 00:00 with
     complete data it equals the daily AQI of the unit.
     """

@@ -4,9 +4,9 @@ Everything here works on the canonical hourly frame (``station``, ``time`` tz-aw
 hour-ending, ``pm25 pm10 so2 no2 o3`` [µg/m³], ``co`` [mg/m³]) and a decision time ``at`` (an
 hour-ending stamp; default the latest stamp in the frame). Each table comes for two *scopes*:
 ``"station"`` (each station as measured) and ``"jurisdiction"`` (the arithmetic mean of the
-jurisdiction's evaluation stations, :func:`regionair.region.aggregate`, scored *after* averaging —
+jurisdiction's evaluation stations, :func:`regionair.core.region.aggregate`, scored *after* averaging —
 HJ 633-2026 §4.2.1). The edition in force is chosen per row from its natural day
-(:func:`regionair.aqi.edition_for`).
+(:func:`regionair.core.aqi.edition_for`).
 
 Budget rounding (what :func:`daily_budget` implements)
 ------------------------------------------------------
@@ -32,10 +32,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .. import standards as S
-from ..aqi import daily_aqi, edition_for, hourly_aqi, iaqi, natural_day
-from ..errors import InputError
-from ..nomenclature import POLLUTANTS, TZ, beijing_time
+from regionair.core import standards as S
+from regionair.core.aqi import daily_aqi, edition_for, hourly_aqi, iaqi, natural_day
+from regionair.core.nomenclature import POLLUTANTS, TZ, beijing_time
+from regionair.errors import InputError
 
 #: IAQI category boundaries watched by the near-threshold flags (良/轻度, 轻度/中度, 中度/重度, 重度/严重).
 FLAG_BOUNDARIES: tuple[int, ...] = (100, 150, 200, 300)
@@ -70,13 +70,13 @@ def unit_frames(hourly: pd.DataFrame, scopes=SCOPES, catalogue: pd.DataFrame | N
     ----------
     hourly : canonical hourly frame.
     scopes : subset of ``("station", "jurisdiction")``.
-    catalogue : station catalogue (default :func:`regionair.region.stations`).
+    catalogue : station catalogue (default :func:`regionair.core.region.stations`).
 
     Returns
     -------
     DataFrame ``scope``, ``id``, ``jurisdiction``, ``time`` and the six pollutants [µg/m³; CO mg/m³].
     """
-    from ..region import aggregate, station_jurisdictions, stations
+    from regionair.core.region import aggregate, station_jurisdictions, stations
 
     bad = set(scopes) - set(SCOPES)
     if bad:
@@ -292,7 +292,7 @@ def driver_stations(hourly: pd.DataFrame, at=None, *, catalogue: pd.DataFrame | 
     mean), ``leave_one_out`` (how much the mean would fall without this station = (c − mean)/(n − 1);
     NaN with a single station), ``share`` (c / Σc), ``station_iaqi``, ``rank`` (1 = pushes most).
     """
-    from ..region import stations
+    from regionair.core.region import stations
 
     at = resolve_at(hourly, at)
     cat = stations() if catalogue is None else catalogue
@@ -536,7 +536,7 @@ def running_daily_aqi(hourly: pd.DataFrame, at=None, *, scopes=SCOPES, units: pd
 
     Notes
     -----
-    The scoring is :func:`regionair.aqi.daily_aqi` on the partial-day indicators, without the ≥ 20 h and
+    The scoring is :func:`regionair.core.aqi.daily_aqi` on the partial-day indicators, without the ≥ 20 h and
     ≥ 14 windows validity rules — an estimate, labelled provisional.
     """
     at = resolve_at(hourly, at)

@@ -1,6 +1,6 @@
 """Primary pollutants (首要污染物) and exceedance pollutants (超标污染物) over time and groups.
 
-Input is the output of :func:`regionair.aqi.hourly_aqi` or :func:`regionair.aqi.daily_aqi` (for
+Input is the output of :func:`regionair.core.aqi.hourly_aqi` or :func:`regionair.core.aqi.daily_aqi` (for
 stations or for area units). A primary pollutant exists only when AQI > 50; when several pollutants
 share the maximum IAQI (after rounding up) all of them are primary — "并列" (HJ 633-2012 §3.3, §4.4.2;
 HJ 633-2026 §3.3, §4.3.1). Codes are canonical (``o3`` = O3 1-h, or the O3 daily max 1-h in a 2012
@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import aqi
-from ..nomenclature import beijing_time
-from ._common import check_choice, check_columns, explode_codes, to_beijing
+from regionair.analysis._common import check_choice, check_columns, explode_codes, to_beijing
+from regionair.core import aqi
+from regionair.core.nomenclature import beijing_time
 
 FREQS = (None, "M", "Q", "Y")
 UNITS = ("hour", "day")
@@ -60,8 +60,8 @@ def primary_shares(result: pd.DataFrame, by: str | None = "station", freq: str |
     Parameters
     ----------
     result : DataFrame
-        :func:`regionair.aqi.hourly_aqi` output (``unit="hour"``, needs ``time``) or
-        :func:`regionair.aqi.daily_aqi` output (``unit="day"``, needs ``date``).
+        :func:`regionair.core.aqi.hourly_aqi` output (``unit="hour"``, needs ``time``) or
+        :func:`regionair.core.aqi.daily_aqi` output (``unit="day"``, needs ``date``).
     by : str, list or None
         Grouping column(s); None pools all rows.
     freq : {None, "M", "Q", "Y"}
@@ -112,7 +112,7 @@ def exceedance_days(daily_result: pd.DataFrame, by: str | None = "station", freq
 
     Parameters
     ----------
-    daily_result : DataFrame — :func:`regionair.aqi.daily_aqi` output.
+    daily_result : DataFrame — :func:`regionair.core.aqi.daily_aqi` output.
     by : str, list or None — grouping column(s).
     freq : {None, "M", "Q", "Y"} — split by calendar period (column ``period``).
 
@@ -128,7 +128,7 @@ def exceedance_days(daily_result: pd.DataFrame, by: str | None = "station", freq
     -----
     HJ 633-2012 §3.4: a pollutant whose IAQI > 100 is an exceedance pollutant. Under the 2026 tables
     IAQI > 100 still marks a concentration above the GB 3095-2026 transition grade II limit, so the
-    count stays meaningful; see :func:`regionair.aqi.exceedance_pollutants`.
+    count stays meaningful; see :func:`regionair.core.aqi.exceedance_pollutants`.
     """
     daily_result = daily_result.reset_index(drop=True)
     keys, key_cols = _keys(daily_result, by, "day", freq)
@@ -169,7 +169,7 @@ def primary_through_episode(result_unit_hourly: pd.DataFrame, start, end, by: st
 
     Parameters
     ----------
-    result_unit_hourly : DataFrame — :func:`regionair.aqi.hourly_aqi` output of a unit (or station) frame.
+    result_unit_hourly : DataFrame — :func:`regionair.core.aqi.hourly_aqi` output of a unit (or station) frame.
     start, end : Timestamp or str — window, inclusive (Beijing, hour-ending; naive = Beijing).
     by : str — unit column.
 

@@ -1,8 +1,8 @@
 """Ranking of area units by the composite index, with data-capture validity and compliance.
 
-Input is :func:`regionair.aqi.daily_aqi` output for area units (aggregate the hourly frame with
-:func:`regionair.region.aggregate` first) — a "unit daily result". Statistics follow HJ 663
-(:func:`regionair.averaging.period_stats`, :func:`regionair.averaging.composite_index`).
+Input is :func:`regionair.core.aqi.daily_aqi` output for area units (aggregate the hourly frame with
+:func:`regionair.core.region.aggregate` first) — a "unit daily result". Statistics follow HJ 663
+(:func:`regionair.core.averaging.period_stats`, :func:`regionair.core.averaging.composite_index`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import standards as S
-from ..averaging import composite_index, period_stats
-from ..errors import InputError
-from ._common import check_columns, unit_catalogue
+from regionair.analysis._common import check_columns, unit_catalogue
+from regionair.core import standards as S
+from regionair.core.averaging import composite_index, period_stats
+from regionair.errors import InputError
 
 STAT_POLLUTANTS = ("so2", "no2", "pm10", "pm25", "co", "o3_8h")
 _LIMIT_KEY = {"so2": ("so2", "24h"), "no2": ("no2", "24h"), "pm10": ("pm10", "24h"), "pm25": ("pm25", "24h"),
@@ -109,12 +109,12 @@ def ranking(unit_daily_result: pd.DataFrame, start=None, end=None, basis: str = 
     Parameters
     ----------
     unit_daily_result : DataFrame
-        :func:`regionair.aqi.daily_aqi` output of unit frames: ``by``, ``date``, daily ``pm25 pm10 so2
+        :func:`regionair.core.aqi.daily_aqi` output of unit frames: ``by``, ``date``, daily ``pm25 pm10 so2
         no2`` [µg/m³], ``co`` [mg/m³], ``o3_8h`` [µg/m³], ``aqi``.
     start, end : date or str, optional
         Period (natural days, inclusive). Default: first and last day with a valid AQI.
     basis : str
-        Composite-index basis, a key of :data:`regionair.standards.COMPOSITE_BASES` (``"HJ663-2013"``;
+        Composite-index basis, a key of :data:`regionair.core.standards.COMPOSITE_BASES` (``"HJ663-2013"``;
         ``"HJ663-2026-unverified"`` is not verified — label it).
     previous : DataFrame, optional
         Unit daily result for the comparison period (usually the same period a year earlier). When
@@ -127,7 +127,7 @@ def ranking(unit_daily_result: pd.DataFrame, start=None, end=None, basis: str = 
     -------
     DataFrame
         One row per unit, sorted by ``composite_rank``: ``by``, ``start``, ``end``, ``name_zh``,
-        ``name_en`` (catalogue), HJ 663 statistics of :func:`regionair.averaging.period_stats` (``<p>_mean``
+        ``name_en`` (catalogue), HJ 663 statistics of :func:`regionair.core.averaging.period_stats` (``<p>_mean``
         [µg/m³; CO mg/m³], percentiles ``so2_p98 no2_p98 pm10_p95 pm25_p95 co_p95 o3_8h_p90``,
         ``n_days_<p>``, ``n_days``, ``good_days``, ``good_share`` [%], ``days_level_1…6``), single
         indices ``index_<p>``, ``composite_index`` (dimensionless, lower is better),
@@ -188,10 +188,10 @@ def compliance(stats: pd.DataFrame, basis: str | None = None, grade: str = "II",
 
     Parameters
     ----------
-    stats : DataFrame — :func:`ranking` or :func:`regionair.averaging.period_stats` output.
+    stats : DataFrame — :func:`ranking` or :func:`regionair.core.averaging.period_stats` output.
     basis : str, optional
-        Limit basis, a key of :data:`regionair.standards.LIMITS`; pick it with
-        :func:`regionair.standards.limit_basis` for the period's end day. Default: derived from the
+        Limit basis, a key of :data:`regionair.core.standards.LIMITS`; pick it with
+        :func:`regionair.core.standards.limit_basis` for the period's end day. Default: derived from the
         ``end`` column when present.
     grade : {"I", "II"}
     by : str — unit column.

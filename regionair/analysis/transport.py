@@ -1,9 +1,9 @@
 """Cross-boundary transport: wind-conditioned views of concentrations and who affects whom.
 
 Every public function returns the table behind a chart (figures are built by
-:mod:`regionair.transport_charts`). Inputs are the canonical frames:
+:mod:`regionair.render.transport_charts`). Inputs are the canonical frames:
 
-* concentrations — a unit frame from :func:`regionair.region.aggregate` /
+* concentrations — a unit frame from :func:`regionair.core.region.aggregate` /
   :func:`regionair.analysis.latest.unit_hourly` (``station`` holds the unit id) or a station frame,
   with ``time`` (Beijing, hour-ending) and pollutant columns [µg/m³; CO mg/m³; AQI 1];
 * wind — :func:`jurisdiction_wind` output: ``station`` (jurisdiction id), ``time`` (Beijing,
@@ -30,8 +30,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ._common import check_choice, check_columns, to_beijing
+from regionair.analysis._common import check_choice, check_columns, to_beijing
+from regionair.errors import InputError
 
 #: Default calm threshold [m/s]: hours with a lower 10-m wind speed have no meaningful direction.
 CALM_MS = 0.5
@@ -71,7 +71,7 @@ def centroids(ids=None) -> pd.DataFrame:
         jurisdiction polygon computed in the metric CRS (always inside the polygon, unlike the
         centroid of a concave unit).
     """
-    from .. import region
+    from regionair.core import region
 
     b = region.boundaries(level="jurisdiction")
     if ids is not None:
@@ -111,7 +111,7 @@ def pair_bearings(pairs, points: pd.DataFrame | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    pairs : DataFrame with ``a``, ``b`` (e.g. :func:`regionair.region.neighbour_pairs`) or iterable of
+    pairs : DataFrame with ``a``, ``b`` (e.g. :func:`regionair.core.region.neighbour_pairs`) or iterable of
         ``(a, b)``.
     points : DataFrame, optional — :func:`centroids` output (default: computed).
 
@@ -215,7 +215,7 @@ def jurisdiction_wind(weather: pd.DataFrame, jurisdictions=None,
     ----------
     weather : DataFrame
         :meth:`regionair.store.Store.weather` rows: ``source``, ``point`` (a jurisdiction id, see
-        :func:`regionair.ingest.representative_points`), ``time``, ``wind_speed`` [m/s],
+        :func:`regionair.pipeline.ingest.representative_points`), ``time``, ``wind_speed`` [m/s],
         ``wind_direction`` [° from], optionally ``blh`` [m], ``temperature`` [°C], ``rh`` [%].
     jurisdictions : iterable of str, optional — ids to keep.
     source_order : tuple of str
@@ -265,7 +265,7 @@ def attach_wind(frame: pd.DataFrame, wind: pd.DataFrame) -> pd.DataFrame:
     DataFrame — ``frame`` with ``wind_speed`` [m/s], ``wind_direction`` [°] and ``blh`` [m] added
     (NaN where no wind row matches).
     """
-    from .. import region
+    from regionair.core import region
 
     check_columns(frame, ("station", "time"))
     out = frame.drop(columns=[c for c in ("wind_speed", "wind_direction", "blh") if c in frame.columns])
@@ -842,7 +842,7 @@ def transport_matrix(unit_hourly: pd.DataFrame, pairs, pollutant: str, wind: pd.
     Parameters
     ----------
     unit_hourly : DataFrame — unit hourly frame (``by``, ``time``, ``pollutant``).
-    pairs : DataFrame with ``a``, ``b`` (:func:`regionair.region.neighbour_pairs`) or iterable.
+    pairs : DataFrame with ``a``, ``b`` (:func:`regionair.core.region.neighbour_pairs`) or iterable.
     pollutant : str — column [its unit].
     wind : DataFrame, optional — :func:`jurisdiction_wind` output. Without it every hour is used
         (both directions then share one lag curve, mirrored).
@@ -1018,7 +1018,7 @@ def upwind_attribution(frame: pd.DataFrame, pollutant: str, target: str, neighbo
     pollutant : str — column [its unit].
     target : str — the receiving unit id.
     neighbours : iterable of str, optional — candidate upwind units (default: the target's
-        neighbours in :func:`regionair.region.neighbour_pairs`).
+        neighbours in :func:`regionair.core.region.neighbour_pairs`).
     threshold : float, optional — "high" means C ≥ threshold [unit]; default the ``percentile``-th
         percentile of the target's hours.
     sector_halfwidth : float — an hour is "from neighbour k" when the wind direction is within ±
@@ -1034,7 +1034,7 @@ def upwind_attribution(frame: pd.DataFrame, pollutant: str, target: str, neighbo
         ``share_all`` [0–1 of all hours with valid wind], ``enrichment`` = share_high / share_all
         (> 1: that wind is over-represented when the target is polluted), ``threshold``.
     """
-    from .. import region
+    from regionair.core import region
 
     check_columns(frame, ("station", "time", pollutant, "wind_speed", "wind_direction"))
     if neighbours is None:

@@ -1,7 +1,7 @@
 """Time averages, temporal profiles, calendars, and relations between units' series.
 
 Shared vocabulary (after openair): ``by=`` the grouping column (``"station"`` — which holds the unit
-id in a unit frame from :func:`regionair.region.aggregate` — or any other column), ``avg_time=``
+id in a unit frame from :func:`regionair.core.region.aggregate` — or any other column), ``avg_time=``
 (``"hour"``, ``"day"``, ``"month"``), ``data_thresh=`` (minimum valid values behind an average),
 ``statistic=``. Every function returns a DataFrame — the table behind a chart.
 
@@ -15,15 +15,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import aqi
-from ..averaging import daily_means
-from ..errors import InputError
-from ._common import check_choice, check_columns, to_beijing
+from regionair.analysis._common import check_choice, check_columns, to_beijing
+from regionair.core import aqi
+from regionair.core.averaging import daily_means
+from regionair.errors import InputError
 
 AVG_TIMES = ("hour", "day", "month")
 STATISTICS = ("mean", "median", "max", "min")
 CLOCKS = ("beijing", "solar")
-#: Daily indicators that monthly averages are built from (see :func:`regionair.averaging.daily_means`).
+#: Daily indicators that monthly averages are built from (see :func:`regionair.core.averaging.daily_means`).
 DAILY_COLUMNS = ("pm25", "pm10", "so2", "no2", "co", "o3", "o3_8h", "aqi")
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: Fewest natural days a period must hold before a profile says anything: a diurnal profile needs a few days
@@ -47,7 +47,7 @@ def _as_station(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     key = "date" if "date" in frame.columns else "time"
     if frame.duplicated([by, key]).any():
         raise InputError(f"several rows per {by!r} and {key}; aggregate the stations first "
-                         "(regionair.region.aggregate) or group by 'station'", column="by")
+                         "(regionair.core.region.aggregate) or group by 'station'", column="by")
     return frame.drop(columns=["station"], errors="ignore").rename(columns={by: "station"})
 
 
@@ -58,11 +58,11 @@ def time_average(frame: pd.DataFrame, avg_time: str = "hour", statistic: str = "
     Parameters
     ----------
     frame : DataFrame
-        Canonical hourly frame (or a unit frame from :func:`regionair.region.aggregate`), or a daily
-        frame (recognised by its ``date`` column, e.g. :func:`regionair.aqi.daily_aqi` output).
+        Canonical hourly frame (or a unit frame from :func:`regionair.core.region.aggregate`), or a daily
+        frame (recognised by its ``date`` column, e.g. :func:`regionair.core.aqi.daily_aqi` output).
     avg_time : {"hour", "day", "month"}
         ``"hour"``: the frame unchanged (sorted). ``"day"``: the daily indicators of
-        :func:`regionair.averaging.daily_means` — natural-day means of PM2.5, PM10, SO2, NO2 [µg/m³],
+        :func:`regionair.core.averaging.daily_means` — natural-day means of PM2.5, PM10, SO2, NO2 [µg/m³],
         CO [mg/m³] valid with ≥ 20 hourly values (GB 3095 Table 4), O3 daily max 1-h and MDA8
         [µg/m³] (HJ 663 §6.1.2); a daily frame is passed through. ``"month"``: the ``statistic`` of
         the valid daily values in each calendar month (of natural days).
@@ -155,7 +155,7 @@ def diurnal_profile(hourly: pd.DataFrame, pollutant: str, by: str | None = "stat
     ----------
     hourly : DataFrame
         Hourly frame with ``time`` (Beijing, hour-ending), ``pollutant`` and ``by`` columns (station or
-        unit frame, or :func:`regionair.aqi.hourly_aqi` output for ``"aqi"``).
+        unit frame, or :func:`regionair.core.aqi.hourly_aqi` output for ``"aqi"``).
     pollutant : str
         Column to profile (``pm25`` … ``o3`` or ``aqi``) [its unit].
     by : str or None
@@ -232,7 +232,7 @@ def calendar_data(daily: pd.DataFrame, by: str | None = "station") -> pd.DataFra
 
     Parameters
     ----------
-    daily : DataFrame — :func:`regionair.aqi.daily_aqi` output (``date``, ``aqi``; optionally
+    daily : DataFrame — :func:`regionair.core.aqi.daily_aqi` output (``date``, ``aqi``; optionally
         ``primary_pollutants``, ``edition``).
     by : str or None — grouping column (one calendar per group); None when the frame holds one series.
 
@@ -301,7 +301,7 @@ def correlation_matrix(unit_hourly: pd.DataFrame, pollutant: str, by: str = "sta
     -------
     DataFrame
         Square, indexed and columned by the ids in order of first appearance (display order for
-        :func:`regionair.region.aggregate` output); r computed on the hours both series have
+        :func:`regionair.core.region.aggregate` output); r computed on the hours both series have
         (pairwise complete), dimensionless.
     """
     w = _wide(unit_hourly, pollutant, by)
@@ -399,7 +399,7 @@ def _pairs(pairs) -> pd.DataFrame:
 
 def lead_lag_pairs(unit_hourly: pd.DataFrame, pairs, pollutant: str, max_lag: int = 12,
                    difference: bool = True, by: str = "station", min_periods: int = 10) -> pd.DataFrame:
-    """Peak lead/lag for each pair of units (e.g. :func:`regionair.region.neighbour_pairs`).
+    """Peak lead/lag for each pair of units (e.g. :func:`regionair.core.region.neighbour_pairs`).
 
     Parameters
     ----------

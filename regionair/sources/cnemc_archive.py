@@ -36,8 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..nomenclature import PRIMARY_LABEL_PATTERNS, TZ
+from regionair.core.nomenclature import PRIMARY_LABEL_PATTERNS, TZ
+from regionair.errors import InputError
 
 SOURCE = "cnemc-archive"
 
@@ -192,7 +192,7 @@ def parse_archive(data: bytes, name: str = "<bytes>", stations: Iterable[str] | 
 
     Returns
     -------
-    DataFrame — canonical hourly frame (:mod:`regionair.nomenclature`) with provenance columns.
+    DataFrame — canonical hourly frame (:mod:`regionair.core.nomenclature`) with provenance columns.
 
     Raises
     ------

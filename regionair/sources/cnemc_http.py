@@ -27,10 +27,9 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from regionair.core.nomenclature import TZ, beijing_time
 from regionair.errors import InputError, NotPublished, SourceError
-from regionair.nomenclature import TZ, beijing_time
-
-from .http import HttpClient
+from regionair.sources.http import HttpClient
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -197,7 +196,7 @@ def fetch_archive_hours(
         With ``on_error="raise"``: a transport failure, or a file that does not parse (the
         underlying :class:`~regionair.errors.InputError` is chained; a cached copy is evicted).
     """
-    from .cnemc_archive import parse_archive  # lead's parser
+    from regionair.sources.cnemc_archive import parse_archive  # lead's parser
 
     if on_error not in ("raise", "gap"):
         raise InputError(f"on_error must be 'raise' or 'gap', got {on_error!r}", column="on_error")
@@ -330,7 +329,7 @@ def read_local_archive(path, *, stations: Iterable[str] | None = None) -> pd.Dat
         From :func:`iter_local_archive` or from the parser (file, line and column named);
         nothing partial is returned.
     """
-    from .cnemc_archive import parse_archive
+    from regionair.sources.cnemc_archive import parse_archive
 
     keep = None if stations is None else ({stations} if isinstance(stations, str) else set(stations))
     frames = []

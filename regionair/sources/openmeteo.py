@@ -49,10 +49,9 @@ from datetime import date as Date
 import numpy as np
 import pandas as pd
 
+from regionair.core.nomenclature import TZ, TZ_NAME, beijing_date
 from regionair.errors import InputError, SourceError
-from regionair.nomenclature import TZ, TZ_NAME, beijing_date
-
-from .http import HttpClient
+from regionair.sources.http import HttpClient
 
 __all__ = [
     "AIR_QUALITY_URL",

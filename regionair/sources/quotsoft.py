@@ -15,7 +15,7 @@ match ``PM2.5_24h``, a bug seen in public code). Units as CNEMC: µg/m³, CO mg/
 Time attribution (standards.md §6.1, an inference — UNCONFIRMED by quotsoft): row ``date=D, hour=h``
 is the CNEMC stamp ``D h:00`` Beijing time, hour-ending (mean of ``h−1 … h``). Hence **hour 0 of the
 file for D is the stamp D 00:00, the last hour (23–24 h) of natural day D−1**; the daily
-aggregation (``regionair.averaging``) assigns it to D−1 — this module only stamps it. A natural day
+aggregation (``regionair.core.averaging``) assigns it to D−1 — this module only stamps it. A natural day
 D therefore needs the files of D (hours 1–23) and D+1 (hour 0).
 
 O3 columns: the publisher documents ``O3`` = current 1-h, ``O3_24h`` = max 1-h of the last 24 h,
@@ -39,10 +39,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from regionair.core.nomenclature import POLLUTANTS, TZ, beijing_date
 from regionair.errors import InputError, NotPublished, SourceError
-from regionair.nomenclature import POLLUTANTS, TZ, beijing_date
-
-from .http import HttpClient
+from regionair.sources.http import HttpClient
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -249,7 +248,7 @@ def parse_sites_day(data: bytes, name: str = "<bytes>", *, stations: Iterable[st
     Returns
     -------
     DataFrame
-        Canonical hourly frame (:mod:`regionair.nomenclature`): ``station``, ``time`` (Beijing,
+        Canonical hourly frame (:mod:`regionair.core.nomenclature`): ``station``, ``time`` (Beijing,
         hour-ending: row ``date=D, hour=h`` → ``D h:00``; hour 0 belongs to natural day D−1),
         ``pm25 pm10 so2 no2 o3`` [µg/m³], ``co`` [mg/m³], ``source="quotsoft"``, plus
         ``published_aqi`` (HJ 633 AQI), ``published_<p>_24h`` (24-h moving means),
@@ -429,7 +428,7 @@ def parse_station_list(data: bytes, name: str = "<bytes>") -> pd.DataFrame:
 
 
 def _xlsx_first_sheet(data: bytes, name: str) -> pd.DataFrame:
-    from .upload import check_xlsx_container
+    from regionair.sources.upload import check_xlsx_container
 
     check_xlsx_container(data, name)
     import openpyxl

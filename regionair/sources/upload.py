@@ -84,8 +84,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from regionair.core.nomenclature import POLLUTANTS, TZ
 from regionair.errors import InputError
-from regionair.nomenclature import POLLUTANTS, TZ
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -1222,8 +1222,8 @@ def preview_upload(
 
 
 def _delegate(kind: str, text: str, ctx: _Ctx, known, encoding, convention, units_r, tz) -> UploadPreview:
-    from .cnemc_archive import parse_archive
-    from .quotsoft import parse_sites_day
+    from regionair.sources.cnemc_archive import parse_archive
+    from regionair.sources.quotsoft import parse_sites_day
 
     if convention == "hour-beginning":
         raise InputError(f"{kind} files are hour-ending by definition (standards.md §6.1); drop time_convention",

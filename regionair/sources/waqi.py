@@ -20,10 +20,9 @@ import os
 import numpy as np
 import pandas as pd
 
+from regionair.core.nomenclature import TZ
 from regionair.errors import InputError, SourceError
-from regionair.nomenclature import TZ
-
-from .http import HttpClient
+from regionair.sources.http import HttpClient
 
 __all__ = ["BOUNDS_URL", "REGION_BBOX", "get_waqi_bounds", "waqi_token"]
 

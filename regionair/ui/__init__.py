@@ -12,12 +12,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from .. import charts
-from ..aqi import edition_for
-from ..exports import to_csv_bytes, to_xlsx_bytes
-from ..i18n import MISSING, column_label, fmt_value, t, value_label
-from . import data, export
-from .filters import Filters, render_filters
+from regionair.core.aqi import edition_for
+from regionair.core.i18n import MISSING, column_label, fmt_value, t, value_label
+from regionair.render import charts
+from regionair.render.exports import to_csv_bytes, to_xlsx_bytes
+from regionair.ui import data, export
+from regionair.ui.filters import Filters, render_filters
 
 STALE_AMBER_H = 2
 STALE_RED_H = 6
@@ -34,7 +34,7 @@ def frame_filters() -> Filters:
 
 
 def _station_codes() -> list[str]:
-    from .. import region
+    from regionair.core import region
 
     return list(region.stations()["code"])
 
@@ -123,7 +123,7 @@ def slug(text: str) -> str:
 
 
 def _audit_export(filename: str) -> None:
-    from .auth import record
+    from regionair.ui.auth import record
 
     record("export", filename)
 
@@ -158,8 +158,8 @@ def no_data(f: Filters) -> None:
 def table(df: pd.DataFrame, columns: dict[str, tuple[str, str]] | list[str] | None = None, lang: str = "zh", *,
           names: dict[str, str] | None = None, **kwargs) -> None:
     """Show ``df`` as a reader sees it: the listed columns (all when ``columns`` is None; a list takes its headers
-    from the catalogue :data:`regionair.i18n.COLUMNS`, a dict gives its own (zh, en) pairs), code-valued cells in
-    words (:func:`regionair.i18n.value_label`; station and jurisdiction codes through ``names``), yes/no for flags,
+    from the catalogue :data:`regionair.core.i18n.COLUMNS`, a dict gives its own (zh, en) pairs), code-valued cells in
+    words (:func:`regionair.core.i18n.value_label`; station and jurisdiction codes through ``names``), yes/no for flags,
     numbers to their quantity's decimals and "—" for anything missing. Numbers stay numbers (columns sort)."""
     if columns is None:
         columns = list(df.columns)

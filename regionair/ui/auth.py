@@ -19,9 +19,9 @@ import os
 
 import streamlit as st
 
-from .. import audit
-from ..auth import ROLES, AccountFile, User, has_role
-from . import table
+from regionair.accounts.auth import ROLES, AccountFile, User, has_role
+from regionair.store import audit
+from regionair.ui import table
 
 _TEXT = {
     "off": ("未启用登录（本地演示模式）：所有人可查看与导出。", "Sign-in is off (local demo): everyone can view and export."),
@@ -86,13 +86,13 @@ def current_user() -> User | None:
 
 
 def _store():
-    from .data import get_store
+    from regionair.ui.data import get_store
 
     return get_store()
 
 
 def _audit(who: str, action: str, detail: str = "") -> None:
-    from ..errors import StoreError
+    from regionair.errors import StoreError
 
     try:
         audit.record(_store(), who=who, action=action, detail=detail)
@@ -155,7 +155,7 @@ def record(action: str, detail: str = "", target: str = "") -> None:
     """Audit an action of the current user (uploads, exports, rule changes …) from a page."""
     user = current_user()
     who = f"{user.source}:{user.name}" if user else "anonymous"
-    from ..errors import StoreError
+    from regionair.errors import StoreError
 
     try:
         audit.record(_store(), who=who, action=action, detail=detail, target=target)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..store import Store, resolve_store_path
-from ..warning_schemes import DEFAULT_SCHEME
+from regionair.store import Store, resolve_store_path
+from regionair.warnings.schemes import DEFAULT_SCHEME
 
 
 @st.cache_resource(show_spinner=False)
@@ -72,7 +72,7 @@ def earliest_time() -> pd.Timestamp | None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _warnings(version: tuple, at, scheme: str, band: float, history_days: int) -> dict:
-    from ..analysis.warnings import warnings_report
+    from regionair.warnings.desk import warnings_report
 
     store = get_store()
     start = at - pd.Timedelta(days=history_days)
@@ -107,7 +107,7 @@ def warning_counts(at) -> dict[str, int]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _now_tables(version: tuple, at, edition: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from ..analysis.latest import station_latest, unit_kpis
+    from regionair.analysis.latest import station_latest, unit_kpis
 
     recent = get_store().hourly(at - pd.Timedelta(hours=47), at)
     if recent.empty:
@@ -124,8 +124,8 @@ def now_tables(at, edition: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _unit_results(version: tuple, start, end, edition: str, level: str) -> pd.DataFrame:
-    from .. import region
-    from ..aqi import hourly_aqi
+    from regionair.core import region
+    from regionair.core.aqi import hourly_aqi
 
     # area means computed in the store (DuckDB) — the same numbers as region.aggregate, without loading
     # every station-hour into pandas; then the AQI of those means (HJ 633-2026 §4.2.1)
@@ -138,7 +138,7 @@ def _unit_results(version: tuple, start, end, edition: str, level: str) -> pd.Da
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _unit_daily(version: tuple, start, end, edition: str) -> pd.DataFrame:
-    from ..aqi import daily_aqi
+    from regionair.core.aqi import daily_aqi
 
     units = _unit_results(version, start, end, edition, "jurisdiction")
     cols = ["station", "time", "pm25", "pm10", "so2", "no2", "co", "o3"]

@@ -6,7 +6,7 @@ built only when the user clicks (deferred ``download_button`` data), so pages do
 
 Chromium never stalls the page: without it (or for a few minutes after it hung) the page says so in a
 warning and the button gives a data-only bundle at once; a click that meets a hanging Chromium returns a
-data-only bundle after the render deadline (:func:`regionair.bundle.render_timeout`), and the next run of
+data-only bundle after the render deadline (:func:`regionair.render.bundle.render_timeout`), and the next run of
 the page shows why. Images are drawn in a child process outside any lock CSV/XLSX downloads need.
 """
 
@@ -16,7 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from regionair.bundle import (
+from regionair.core.i18n import t
+from regionair.render.bundle import (
     ChartItem,
     build_bundle,
     bundle_metadata,
@@ -24,7 +25,6 @@ from regionair.bundle import (
     safe_name,
     store_metadata,
 )
-from regionair.i18n import t
 
 _KEY = "_regionair_bundle_items"
 
@@ -80,7 +80,7 @@ def bundle_button(f, page: str, *, extra: dict | None = None, key: str | None = 
     if not charts or st.session_state.get(_KEY + "_shown"):
         return  # nothing to export, or the page already offered its own bundle in this run
     st.session_state[_KEY + "_shown"] = True
-    from . import data
+    from regionair.ui import data
 
     filters = {"lang": f.lang, "period": f.period, "units": f.units, "stations": f.stations,
                "pollutant": f.pollutant, "resolution": f.resolution, "edition": f.edition,

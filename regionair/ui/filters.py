@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from .. import region
-from ..i18n import LANGS, pollutant_label, t
-from ..nomenclature import POLLUTANTS, TZ
-from ..region import REGION_ID, SIDE_IDS
-from .text import md_args
+from regionair.core import region
+from regionair.core.i18n import LANGS, pollutant_label, t
+from regionair.core.nomenclature import POLLUTANTS, TZ
+from regionair.core.region import REGION_ID, SIDE_IDS
+from regionair.ui.text import md_args
 
 PERIODS = ("24h", "72h", "7d", "30d", "heating", "year", "custom")
 _PERIOD_HOURS = {"24h": 24, "72h": 72, "7d": 24 * 7, "30d": 24 * 30}

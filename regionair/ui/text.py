@@ -19,5 +19,5 @@ def md(value: object) -> str:
 
 
 def md_args(**values: object) -> dict[str, str]:
-    """Keyword arguments for :func:`regionair.i18n.t` with every value escaped (for untrusted values)."""
+    """Keyword arguments for :func:`regionair.core.i18n.t` with every value escaped (for untrusted values)."""
     return {k: md(v) for k, v in values.items()}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..i18n import fmt_value, pollutant_label, t
-from ..nomenclature import UNITS
+from regionair.core.i18n import fmt_value, pollutant_label, t
+from regionair.core.nomenclature import UNITS
 
 #: Order in which one pollutant speaks for a unit: what already happened first, then what is close.
 STATUS_ORDER = {"already exceeded": 0, "tight": 1, "cannot be valid": 2, "safe": 3, "unknown": 4}

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-#: (jurisdiction id, latitude, longitude) in request order — regionair.ingest.representative_points()
+#: (jurisdiction id, latitude, longitude) in request order — regionair.pipeline.ingest.representative_points()
 #: at the time of writing (Nov 2026). scripts/load_recorded_weather.py uses the same list.
 POINTS = [
     ("urumqi", 43.7819, 87.669), ("changji", 43.9909, 87.2623), ("fukang", 44.4067, 88.2633),

@@ -1,0 +1,1 @@
+"""Sign-in accounts, roles and the audit log."""

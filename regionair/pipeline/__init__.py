@@ -1,0 +1,1 @@
+"""Ingest runs: sources -> plausibility -> store, resumable, with run summaries."""
