@@ -12,7 +12,7 @@ from regionair import meeting, ui
 from regionair.analysis.latest import unit_hourly
 from regionair.core.i18n import pair_text, pollutant_label, t
 from regionair.errors import RegionairError
-from regionair.render import charts, report
+from regionair.render import bundle, charts, report
 from regionair.ui import auth
 from regionair.ui.text import md
 from regionair.views.meeting import full_link
@@ -279,10 +279,14 @@ st.subheader(t("mt_briefing", lang))
 final = dataclasses.replace(model, actions=acts if len(acts) else None, minutes=mins)
 cols = st.columns(4)
 formats = report.FORMATS if auth.allowed("briefing") else ()  # viewers get no briefing or bundle downloads
+# without Chromium a PDF cannot be printed: say so instead of a button that fails (DOCX/HTML are then text-only)
+no_pdf = None if bundle.find_chromium() else bundle.missing_chromium_message("PDF briefings")
 for col, fmt, mime in zip(cols, formats, ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                                                   "application/pdf", "text/html"), strict=False):
+    off = fmt == "pdf" and no_pdf is not None
     col.download_button(t("mt_dl", lang, fmt=fmt.upper()), data=lambda fmt=fmt: report.render(final, fmt),
                         file_name=f"briefing_{snap.id}.{fmt}", mime=mime, on_click="ignore", key=f"mt_dl_{fmt}",
-                        icon=":material/description:")
+                        icon=":material/description:", disabled=off,
+                        help=t("render.pdf_unavailable", lang, error=no_pdf) if off else None)
 with cols[3]:
     ui.export.bundle_button(view, "meeting", extra={"snapshot": snap.as_dict()}, key="mt_bundle")

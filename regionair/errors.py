@@ -61,3 +61,11 @@ class ConfigError(InputError):
     def __init__(self, problems: list[str] | str):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("; ".join(self.problems))
+
+
+class Cancelled(BaseException):  # noqa: N818 - like KeyboardInterrupt: not an error, a request to stop
+    """The operation was stopped on purpose (``watch`` received SIGTERM; :meth:`HttpClient.cancel`).
+
+    A ``BaseException`` so that ``except RegionairError``/``except Exception`` handlers that turn a
+    failed hour into a recorded gap let it through: nothing is recorded, the caller just stops.
+    """

@@ -9,6 +9,7 @@ Commands
 ``export``   canonical hourly data out of the store (csv, xlsx, parquet)
 ``status``   coverage and freshness per source and station
 ``watch``    pull the latest hours every N minutes (for systemd/cron)
+``doctor``   check Chromium, CJK fonts, the store, the sources and sign-in (exit 1 if any fails)
 
 Times on the command line are ISO 8601; without an offset they mean Beijing time.
 Exit status: 0 ok, 2 bad input or arguments (message names file/line/column) or values/rows refused
@@ -32,7 +33,7 @@ from regionair.sources.plausibility import PlausibilityWarning, refusal_summary,
 
 #: Modules that add sub-commands (each defines ``add_commands(subparsers)``).
 COMMAND_MODULES = ("regionair.pipeline.ingest", "regionair.cli.warning_commands", "regionair.render.report", "regionair.accounts.auth",
-                   "regionair.cli.evaluate")
+                   "regionair.cli.evaluate", "regionair.cli.doctor")
 
 
 def _fmt_int(s: pd.Series) -> pd.Series:

@@ -772,3 +772,25 @@ COLUMNS.update({
     "reason": ("拒收原因", "Reason"), "value": ("原值", "Value"), "message": ("说明", "Detail"),
 })
 DECIMALS.update({"line": 0})  # a file's line number, not a quantity
+# --- branch deadlines: Chromium failures (chart images, PDF), export bundles without images -------------
+TEXT.update({
+    "render.page_warning": ("本页图表的图片暂时无法生成（服务器需要 Chromium 浏览器；修复：make system，即 apt-get install "
+                            "chromium fonts-noto-cjk）。导出的数据包只含图表数据与说明。详情：{error}",
+                            "Chart images cannot be drawn right now (the server needs Chromium; fix: make system, i.e. "
+                            "apt-get install chromium fonts-noto-cjk). Export bundles hold the chart data and a note "
+                            "only. Detail: {error}"),
+    "render.bundle_failed": ("刚才导出的数据包未能包含图表图片，其余文件完整。详情：{error}",
+                             "The last export bundle was made without chart images; its other files are complete. "
+                             "Detail: {error}"),
+    "render.bundle_data_only": ("导出本页数据包（仅图表数据与元数据，无图片）", "Export bundle (chart data and metadata, no images)"),
+    "render.bundle_note": ("本数据包不含图表图片：{error}\n图表数据（data/ 下的 CSV、XLSX）与 metadata.json 完整。",
+                           "This bundle holds no chart images: {error}\nThe chart data (CSV, XLSX under data/) and "
+                           "metadata.json are complete."),
+    "render.doc_warning": ("【说明】本简报的附图未能生成（需要 Chromium 浏览器；修复：make system，即 apt-get install chromium "
+                           "fonts-noto-cjk），以下为纯文字版本，文字与表格完整。详情：{error}",
+                           "[Note] The figures of this briefing could not be drawn (Chromium is needed; fix: make system, "
+                           "i.e. apt-get install chromium fonts-noto-cjk); this is the text-only version, its text and "
+                           "tables are complete. Detail: {error}"),
+    "render.figure_missing": ("（附图未生成：{caption}）", "(Figure not drawn: {caption})"),
+    "render.pdf_unavailable": ("PDF 需要服务器上的 Chromium 浏览器：{error}", "PDF needs Chromium on the server: {error}"),
+})

@@ -601,11 +601,42 @@ def cmd_status(args) -> int:
 
 
 _STOP = False
+#: The HTTP client of the running ``watch`` (cancelled by SIGTERM/SIGINT).
+_WATCH_CLIENT = None
+#: Shortest and longest ``watch --every`` [minutes]: a cycle per minute at most (the sources publish
+#: hourly), and at least one a week.
+WATCH_EVERY_MIN, WATCH_EVERY_MAX = 1.0, 7 * 24 * 60.0
 
 
-def _handle_term(signum, frame):  # pragma: no cover - signal path
+def _handle_term(signum, frame):  # pragma: no cover - signal path (tests/test_deadlines.py, in a child)
+    """SIGTERM/SIGINT in ``watch``: stop after the current step, and cut the download in flight.
+
+    No lock is taken here (the handler may run while the main thread holds any): the flag is a plain
+    global and :meth:`HttpClient.cancel` only shuts sockets down. A store commit in progress finishes;
+    a download in progress ends with :class:`~regionair.errors.Cancelled`. A second signal ends the
+    process at once (the default action; the store is safe against that, docs/reliability.md).
+    """
     global _STOP
     _STOP = True
+    if _WATCH_CLIENT is not None:
+        _WATCH_CLIENT.cancel()
+    signal.signal(signum, signal.SIG_DFL)
+
+
+def watch_every(text: str) -> float:
+    """``--every`` of ``watch``: minutes between cycles, within [1 min, 1 week]; else an argparse error (exit 2)."""
+    import argparse
+    import math
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes (e.g. --every 15)") from None
+    if not math.isfinite(v) or v < WATCH_EVERY_MIN or v > WATCH_EVERY_MAX:
+        raise argparse.ArgumentTypeError(
+            f"{text} minutes is not a sensible schedule; use {WATCH_EVERY_MIN:g} to {WATCH_EVERY_MAX:g} minutes "
+            "(1 minute to 1 week; the sources publish hourly, e.g. --every 15), or --once from cron")
+    return v
 
 
 def watch_once(store, *, sources=("cnemc-archive", "open-meteo"), hours_back: int = 48, client=None) -> list[RunSummary]:
@@ -675,30 +706,42 @@ def evaluate_alerts(store, *, secrets: dict | None = None, send=None) -> pd.Data
 
 
 def cmd_watch(args) -> int:
+    from regionair.errors import Cancelled
+
+    global _STOP, _WATCH_CLIENT
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     store = _store(args)
-    signal.signal(signal.SIGTERM, _handle_term)
     sources = tuple(args.sources.split(","))
+    _STOP = False
+    _WATCH_CLIENT = _client()
+    signal.signal(signal.SIGTERM, _handle_term)
+    signal.signal(signal.SIGINT, _handle_term)
     backoff = 0
-    while not _STOP:
-        summaries = watch_once(store, sources=sources)
-        for s in summaries:
-            log.info(s.text().replace("\n", " | "))
-        try:
-            sent = evaluate_alerts(store)
-            if sent is not None and len(sent):
-                log.info("alerts: %s", sent["status"].value_counts().to_dict())
-        except RegionairError as exc:
-            log.warning("alerts: %s", exc)
-        failed = any(s.errors for s in summaries)
-        backoff = min(backoff * 2 or 1, 8) if failed else 0
-        if args.once:
-            return 3 if failed else 0
-        wait = args.every * 60 * (backoff or 1)
-        for _ in range(int(wait)):
+    try:
+        while not _STOP:
+            summaries = watch_once(store, sources=sources, client=_WATCH_CLIENT)
+            for s in summaries:
+                log.info(s.text().replace("\n", " | "))
             if _STOP:
                 break
-            time.sleep(1)
+            try:
+                sent = evaluate_alerts(store)
+                if sent is not None and len(sent):
+                    log.info("alerts: %s", sent["status"].value_counts().to_dict())
+            except RegionairError as exc:
+                log.warning("alerts: %s", exc)
+            failed = any(s.errors for s in summaries)
+            backoff = min(backoff * 2 or 1, 8) if failed else 0
+            if args.once:
+                return 3 if failed else 0
+            end = time.monotonic() + args.every * 60 * (backoff or 1)
+            while not _STOP and time.monotonic() < end:
+                time.sleep(min(0.2, max(end - time.monotonic(), 0)))
+    except Cancelled:
+        log.info("watch: a download was cut by the stop signal; its hours are fetched in the next run")
+    finally:
+        _WATCH_CLIENT.close()
+        _WATCH_CLIENT = None
     log.info("watch: stopped")
     return 0
 
@@ -789,7 +832,8 @@ def add_commands(sub) -> None:
     s.set_defaults(func=cmd_status)
 
     w = sub.add_parser("watch", help="pull the latest hours every N minutes (stops cleanly on SIGTERM)")
-    w.add_argument("--every", type=float, default=15, help="minutes between cycles")
+    w.add_argument("--every", type=watch_every, default=15.0,
+                   help=f"minutes between cycles ({WATCH_EVERY_MIN:g} to {WATCH_EVERY_MAX:g}; default 15)")
     w.add_argument("--sources", default="cnemc-archive,open-meteo")
     w.add_argument("--once", action="store_true", help="run one cycle and exit")
     w.add_argument("--store", help=store_help)

@@ -14,6 +14,11 @@ only draw those blocks:
 * :func:`to_html` — one self-contained file (figures as data-URI PNGs, CSS inline);
 * :func:`to_pdf` — that HTML printed by headless Chromium, which embeds the Noto CJK fonts.
 
+Every Chromium job has a deadline (:func:`regionair.render.bundle.render_timeout`). When the figures cannot be
+drawn (no Chromium, or it hangs), DOCX and HTML are written text-only with a warning at the top (and in
+``problems``, which the CLI prints to stderr); a PDF, which needs Chromium to print, fails with a
+:class:`~regionair.render.bundle.RenderError` naming Chromium and the fix.
+
 Statistics follow :mod:`regionair.analysis.ranking` (HJ 663 period statistics, composite index,
 GB 3095 validity) on the jurisdictions' daily values by HJ 663 (each station's valid daily values first,
 :mod:`regionair.analysis.evaluation`); hourly tables use the hourly area means.
@@ -25,8 +30,6 @@ import base64
 import datetime as dt
 import html
 import io
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,7 +54,19 @@ from regionair.core.i18n import t as i18n_t
 from regionair.core.nomenclature import POLLUTANTS, SOURCE_PRECEDENCE, TZ
 from regionair.errors import InputError, RegionairError
 from regionair.render import charts
-from regionair.render.bundle import ChartItem, render_image
+from regionair.render.bundle import (
+    CHROMIUM_FIX,
+    PNG_SCALE,
+    ChartItem,
+    RenderError,
+    find_chromium,
+    image_problem,
+    kill_tree,
+    missing_chromium_message,
+    render_image,
+    render_timeout,
+    renderer,
+)
 from regionair.render.charts import overlay_measures
 
 FORMATS = ("docx", "pdf", "html")
@@ -156,12 +171,29 @@ class Briefing:
     _images: dict = field(default_factory=dict, repr=False)
 
     def image(self, name: str, fmt: str = "png") -> bytes:
-        """PNG/SVG of a figure (rendered once, then cached)."""
+        """PNG/SVG of a figure (rendered once, then cached). Raises :class:`~regionair.render.bundle.RenderError`."""
         key = (name, fmt)
         if key not in self._images:
             item = next(f for f in self.figures if f.name == name)
             self._images[key] = render_image(item.figure, fmt)
         return self._images[key]
+
+    def draw_figures(self) -> str | None:
+        """Render every figure's PNG (one Chromium batch, each image with its deadline); ``None`` when all
+        are drawn, else the reason (the document is then laid out text-only). A failure is not kept: the
+        next document tries again (:mod:`regionair.render.bundle` skips a Chromium that just hung for a while)."""
+        todo = [f for f in self.figures if (f.name, "png") not in self._images]
+        if not todo:
+            return None
+        try:
+            with renderer() as draw:
+                for f in todo:
+                    w = f.figure.layout.width or 1000
+                    h = f.figure.layout.height or 560
+                    self._images[(f.name, "png")] = draw(f.figure, "png", scale=PNG_SCALE, width=w, height=h)
+        except RenderError as exc:
+            return str(exc)
+        return None
 
 
 def _names(lang: str) -> dict[str, str]:
@@ -799,8 +831,12 @@ def _col_widths(tb: Table, usable) -> list:
     return [Emu(int(usable * x / total)) for x in want]
 
 
-def to_docx(b: Briefing) -> bytes:
-    """The briefing as an editable Word document (python-docx, formats from named styles)."""
+def to_docx(b: Briefing, *, problems: list[str] | None = None) -> bytes:
+    """The briefing as an editable Word document (python-docx, formats from named styles).
+
+    Without figures (Chromium missing or hanging) the document is text-only, with a warning at the top and
+    a line in place of each figure; the reason is appended to ``problems``.
+    """
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.oxml import OxmlElement
@@ -821,6 +857,11 @@ def to_docx(b: Briefing) -> bytes:
     usable = Mm(210 - 28 - 26)
     style_of = {"title": "Title", "issuer": "RA Issuer", "number": "RA Number", "subtitle": "RA Subtitle",
                 "note": "RA Note", "p": "RA Body", "date": "RA Date"}
+    problem = b.draw_figures()
+    if problem:
+        doc.add_paragraph(i18n_t("render.doc_warning", b.lang, error=problem), style="RA Note")
+        if problems is not None:
+            problems.append(problem)
     for blk in blocks(b):
         kind = blk[0]
         if kind in style_of:
@@ -854,6 +895,8 @@ def to_docx(b: Briefing) -> bytes:
                     cell.width = w  # w:tcW (Word reads this)
             if tb.note:
                 doc.add_paragraph(tb.note, style="RA Table Note")
+        elif kind == "figure" and problem:
+            doc.add_paragraph(i18n_t("render.figure_missing", b.lang, caption=blk[2]), style="RA Note")
         elif kind == "figure":
             p = doc.add_paragraph(style="RA Figure")
             p.add_run().add_picture(io.BytesIO(b.image(blk[1], "png")), width=usable)
@@ -908,14 +951,23 @@ figure.chart { margin: 12px 0; text-align: center; break-inside: avoid; }
 figure.chart img { width: 100%; height: auto; }
 figure.chart figcaption { font-family: "Noto Serif CJK SC", serif; font-weight: 400; }
 .date { text-align: right; margin-top: 28px; white-space: pre-line; }
+.warning { border: 2px solid #c00000; color: #c00000; padding: 6px 10px; margin: 8px 0; font-size: 13px; }
 """
 
 
-def to_html(b: Briefing) -> str:
-    """The briefing as one self-contained HTML file (figures embedded as PNG data URIs)."""
+def to_html(b: Briefing, *, problems: list[str] | None = None) -> str:
+    """The briefing as one self-contained HTML file (figures embedded as PNG data URIs).
+
+    Without figures: text-only with a warning at the top, as :func:`to_docx`.
+    """
     e = html.escape
     parts = [f'<!DOCTYPE html><html lang="{"zh-CN" if b.lang == "zh" else "en"}"><head><meta charset="utf-8">'
              f"<title>{e(b.title)}</title><style>{_CSS}</style></head><body class=\"lang-{b.lang}\">"]
+    problem = b.draw_figures()
+    if problem:
+        parts.append(f'<p class="warning" role="alert">{e(i18n_t("render.doc_warning", b.lang, error=problem))}</p>')
+        if problems is not None:
+            problems.append(problem)
     for blk in blocks(b):
         kind = blk[0]
         if kind in _HTML_TEXT:
@@ -929,6 +981,8 @@ def to_html(b: Briefing) -> str:
             note = f'<p class="tnote">{e(tb.note)}</p>' if tb.note else ""
             parts.append(f'<figure class="table" id="{tb.key}"><figcaption>{e(tb.caption)}</figcaption>'
                          f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}</figure>")
+        elif kind == "figure" and problem:
+            parts.append(f'<p class="note">{e(i18n_t("render.figure_missing", b.lang, caption=blk[2]))}</p>')
         elif kind == "figure":
             data = base64.b64encode(b.image(blk[1], "png")).decode("ascii")
             parts.append(f'<figure class="chart" id="fig-{blk[1]}"><img alt="{e(blk[2])}" '
@@ -944,51 +998,83 @@ _HTML_TEXT = {"issuer": ("p", "issuer"), "number": ("p", "number"), "title": ("h
 
 
 def chromium_path() -> str:
-    """The Chromium/Chrome executable (``REGIONAIR_CHROMIUM`` or the first found on PATH)."""
-    env = os.environ.get("REGIONAIR_CHROMIUM")
-    if env:
-        return env
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
-        p = shutil.which(name)
-        if p:
-            return p
-    raise RegionairError("no Chromium found for PDF output. Hint: `make system` (apt-get install chromium "
-                         "fonts-noto-cjk) or set REGIONAIR_CHROMIUM to the browser executable")
+    """The Chromium/Chrome executable (``REGIONAIR_CHROMIUM``, ``BROWSER_PATH`` or the first found on PATH).
+
+    Raises
+    ------
+    RenderError
+        None found; the message says how to install it.
+    """
+    exe = find_chromium()
+    if exe is None:
+        raise RenderError(missing_chromium_message("PDF briefings"))
+    return exe
 
 
-def html_to_pdf(doc_html: str, *, timeout: float = 120) -> bytes:
-    """Print an HTML document to PDF with headless Chromium (fonts are embedded as subsets)."""
+def html_to_pdf(doc_html: str, *, timeout: float | None = None) -> bytes:
+    """Print an HTML document to PDF with headless Chromium (fonts are embedded as subsets).
+
+    Chromium runs in its own session with a deadline (``timeout`` s, default
+    :func:`~regionair.render.bundle.render_timeout`); past it Chromium and every process it started are killed.
+
+    Raises
+    ------
+    RenderError
+        No Chromium, Chromium hung past the deadline, or it produced no PDF; the message names the fix.
+    """
     exe = chromium_path()
+    timeout = render_timeout() if timeout is None else timeout
     with tempfile.TemporaryDirectory(prefix="regionair-pdf-") as tmp:
-        src, out = Path(tmp) / "briefing.html", Path(tmp) / "briefing.pdf"
+        src, out, log = Path(tmp) / "briefing.html", Path(tmp) / "briefing.pdf", Path(tmp) / "chromium.log"
         src.write_text(doc_html, encoding="utf-8")
         cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
                f"--user-data-dir={Path(tmp) / 'profile'}", "--no-pdf-header-footer", "--print-to-pdf-no-header",
                f"--print-to-pdf={out}", src.as_uri()]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise RegionairError(f"Chromium ({exe}) failed to print the PDF: {exc}") from exc
+        with open(log, "wb") as err:
+            try:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err,  # noqa: S603
+                                        start_new_session=True, close_fds=True)
+            except OSError as exc:
+                raise RenderError(f"Chromium ({exe}) cannot be started to print the PDF: {exc}. {CHROMIUM_FIX}") from exc
+            try:
+                code = proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                kill_tree(proc.pid)
+                proc.wait(10)
+                raise RenderError(f"Chromium ({exe}) did not print the PDF within {timeout:.0f} s (it hangs or cannot "
+                                  f"start); it was stopped. {CHROMIUM_FIX}") from None
+            finally:
+                if proc.poll() is None:  # an exception while waiting (e.g. KeyboardInterrupt)
+                    kill_tree(proc.pid)
         if not out.exists() or out.stat().st_size == 0:
-            raise RegionairError(f"Chromium ({exe}) produced no PDF (exit {proc.returncode}): "
-                                 f"{proc.stderr.decode('utf-8', 'replace')[-400:]}")
+            tail = log.read_bytes()[-400:].decode("utf-8", "replace")
+            raise RenderError(f"Chromium ({exe}) produced no PDF (exit {code}): {tail}. {CHROMIUM_FIX}")
         return out.read_bytes()
 
 
-def to_pdf(b: Briefing) -> bytes:
-    """The briefing as PDF: the HTML rendering printed by headless Chromium (CJK fonts embedded)."""
-    return html_to_pdf(to_html(b))
+def to_pdf(b: Briefing, *, problems: list[str] | None = None) -> bytes:
+    """The briefing as PDF: the HTML rendering printed by headless Chromium (CJK fonts embedded).
+
+    Fails at once without Chromium (:class:`~regionair.render.bundle.RenderError`); if only the figures fail, the
+    PDF is printed text-only with the warning, as :func:`to_html`.
+    """
+    chromium_path()
+    doc = to_html(b, problems=problems)
+    problem = image_problem()  # the figures just met a hanging or crashing Chromium: do not wait for it again
+    if problem:
+        raise RenderError(f"cannot print the PDF: {problem}. {CHROMIUM_FIX}")
+    return html_to_pdf(doc)
 
 
-def render(b: Briefing, fmt: str) -> bytes:
-    """Bytes of the briefing in ``fmt`` (``docx``, ``pdf`` or ``html``)."""
+def render(b: Briefing, fmt: str, *, problems: list[str] | None = None) -> bytes:
+    """Bytes of the briefing in ``fmt`` (``docx``, ``pdf`` or ``html``); see :func:`to_docx` for ``problems``."""
     if fmt == "docx":
-        return to_docx(b)
+        return to_docx(b, problems=problems)
     if fmt == "pdf":
-        return to_pdf(b)
+        return to_pdf(b, problems=problems)
     if fmt == "html":
-        return to_html(b).encode("utf-8")
+        return to_html(b, problems=problems).encode("utf-8")
     raise InputError(f"format={fmt!r}; valid: {', '.join(FORMATS)}", column="format")
 
 
@@ -1036,7 +1122,10 @@ def cmd_report(args) -> int:
     b = briefing_from_store(store, args.start, args.end, jurisdictions=units, lang=args.lang, edition=args.edition,
                             snapshot_id=args.snapshot)
     fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
-    data = render(b, fmt)
+    problems: list[str] = []
+    data = render(b, fmt, problems=problems)
+    for p in problems:
+        print(f"warning: the briefing was written without figures (text only): {p}", file=sys.stderr)
     atomic_write(Path(args.out), lambda p: Path(p).write_bytes(data))
     print(f"briefing {b.start}…{b.end} ({len(b.units)} jurisdictions, {len(b.episodes)} episodes) → {args.out}",
           file=sys.stderr)

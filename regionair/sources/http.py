@@ -4,11 +4,16 @@ Every request RegionAir makes goes through :class:`HttpClient`:
 
 * a :class:`requests.Session` with a descriptive ``User-Agent`` (contact from the environment
   variable ``REGIONAIR_CONTACT``);
-* explicit ``(connect, read)`` timeouts on every request;
+* explicit ``(connect, read)`` timeouts on every request, and an overall ``deadline`` per call
+  (all attempts, waits and body reads): a source that drips bytes slower than it takes to trip the
+  read timeout is cut off when the deadline passes (its sockets are shut down by a watchdog);
+* :meth:`HttpClient.cancel` (``watch`` on SIGTERM) stops the call in flight and every later one
+  with :class:`~regionair.errors.Cancelled`; back-off sleeps wake up for it;
 * bounded retries with exponential back-off and jitter on timeouts, connection errors,
   truncated bodies, HTTP 429 and HTTP 5xx; ``Retry-After`` (delta-seconds or HTTP date) is
-  honoured, and a server asking for a longer wait than ``max_retry_after`` ends the call with a
-  :class:`~regionair.errors.SourceError` instead of blocking the caller;
+  honoured, and a server asking for a longer wait than ``max_retry_after`` or than the deadline
+  leaves ends the call at once with a :class:`~regionair.errors.SourceError` instead of blocking
+  the caller;
 * a polite minimum interval between requests (sources.md §1a/§1b ask for "≤ a few req/s");
 * HTTP 404 raised as :class:`~regionair.errors.NotPublished` (a gap, not a failure: an hour the
   CNEMC archive never published, a quotsoft day not yet uploaded);
@@ -34,7 +39,9 @@ import logging
 import os
 import random
 import re
+import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -43,10 +50,11 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from regionair import __version__
-from regionair.errors import InputError, NotPublished, SourceError
+from regionair.errors import Cancelled, InputError, NotPublished, SourceError
 
 __all__ = [
     "HttpClient",
@@ -178,6 +186,61 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
+def _shutdown(sock) -> None:
+    """Shut a socket down for reading and writing: a read blocked on it (in any thread) returns at once.
+
+    The plain ``socket.socket.shutdown`` is called, also on TLS sockets (their own ``shutdown`` would
+    touch the TLS state another thread is reading with).
+    """
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except (OSError, TypeError, ValueError):
+        pass
+
+
+class _TrackingAdapter(HTTPAdapter):
+    """A requests adapter whose connections report their socket to ``track`` before reading an answer.
+
+    The answer's status line, headers and body are all read after ``getresponse`` starts, so every
+    read of a response happens on a socket the client can shut down (deadline, cancel).
+    """
+
+    def __init__(self, track: Callable[[object], None], **kw):
+        self._track = track
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self._instrument(self.poolmanager)
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        self._instrument(manager)
+        return manager
+
+    def _instrument(self, manager) -> None:
+        if getattr(manager, "_regionair_tracked", False):
+            return
+        track = self._track
+        classes = {}
+        for scheme, pool_cls in manager.pool_classes_by_scheme.items():
+            base_conn = pool_cls.ConnectionCls
+
+            def getresponse(self, *a, _base=base_conn, **kw):
+                if self.sock is not None:
+                    track(self.sock)
+                return _base.getresponse(self, *a, **kw)
+
+            conn_cls = type(f"Tracked{base_conn.__name__}", (base_conn,), {"getresponse": getresponse})
+            classes[scheme] = type(f"Tracked{pool_cls.__name__}", (pool_cls,), {"ConnectionCls": conn_cls})
+        manager.pool_classes_by_scheme = classes
+        manager._regionair_tracked = True
+
+    def __setstate__(self, state):  # pragma: no cover - pickling (requests supports it)
+        self._track = lambda sock: None
+        super().__setstate__(state)
+
+
 class HttpClient:
     """Polite HTTP GET client with timeouts, bounded retries, rate limiting and a disk cache.
 
@@ -205,6 +268,11 @@ class HttpClient:
         Cap [s] of the exponential part of the back-off.
     max_bytes : int
         Largest response body accepted [bytes]; larger bodies raise ``SourceError``.
+    deadline : float
+        Longest time [s] one :meth:`get` may take, all attempts, waits and body reads included
+        (default 300). When it passes, the sockets of the attempt in flight are shut down and the call
+        ends with :class:`~regionair.errors.SourceError` naming the deadline; a ``Retry-After`` or
+        back-off longer than what is left is not waited.
     sleep, clock, jitter : callable
         Injectable ``time.sleep``, ``time.monotonic`` and ``random.random`` (tests use fakes so
         retry tests run instantly and sleeps can be asserted).
@@ -230,6 +298,7 @@ class HttpClient:
         max_retry_after: float = 120.0,
         max_backoff: float = 60.0,
         max_bytes: int = 256 * 1024 * 1024,
+        deadline: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
@@ -239,7 +308,10 @@ class HttpClient:
             raise InputError(f"retries must be ≥ 0, got {retries}")
         if len(tuple(base_timeout)) != 2 or min(base_timeout) <= 0:
             raise InputError(f"base_timeout must be (connect, read) seconds > 0, got {base_timeout!r}")
+        if not deadline or deadline <= 0:
+            raise InputError(f"deadline must be a number of seconds > 0, got {deadline!r}", column="deadline")
         self.timeout = tuple(float(t) for t in base_timeout)
+        self.deadline = float(deadline)
         self.retries = int(retries)
         self.backoff = float(backoff)
         self.min_interval = float(min_interval)
@@ -252,8 +324,62 @@ class HttpClient:
         self.jitter = jitter
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent or default_user_agent()
+        adapter = _TrackingAdapter(self._track_socket)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.stats = ClientStats()
         self._last_request: float | None = None
+        # sockets of the attempt in flight (shut down by the deadline watchdog or cancel()); a set
+        # mutated with single GIL-atomic operations only, so cancel() is safe in a signal handler
+        self._socks: set = set()
+        self._cancelled = False
+        self._expired = False
+
+    # ------------------------------------------------------------------ deadline and cancel
+    def _track_socket(self, sock) -> None:
+        self._socks.add(sock)
+        if self._cancelled or self._expired:  # cancelled between two attempts
+            _shutdown(sock)
+
+    def _cut(self) -> None:
+        for sock in list(self._socks):
+            _shutdown(sock)
+
+    def _expire(self) -> None:
+        self._expired = True
+        self._cut()
+
+    def cancel(self) -> None:
+        """Stop the call in flight and every later call with :class:`~regionair.errors.Cancelled`.
+
+        Safe from another thread and from a signal handler (no lock is taken): the sockets in use are
+        shut down, so a blocked read returns at once, and back-off sleeps wake within 0.1 s.
+        """
+        self._cancelled = True
+        self._cut()
+
+    @property
+    def cancelled(self) -> bool:
+        """``True`` once :meth:`cancel` was called."""
+        return self._cancelled
+
+    def _check_cancelled(self) -> None:
+        if self._cancelled:
+            raise Cancelled("HTTP request cancelled")
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds`` [s]; the real sleep is taken in 0.1 s slices so that cancel() wakes it."""
+        self._check_cancelled()
+        if self.sleep is time.sleep:
+            end = time.monotonic() + seconds
+            while not self._cancelled:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                time.sleep(min(0.1, left))
+        else:
+            self.sleep(seconds)
+        self._check_cancelled()
 
     # ------------------------------------------------------------------ context manager
     def close(self) -> None:
@@ -324,7 +450,7 @@ class HttpClient:
         if self._last_request is not None and self.min_interval > 0:
             wait = self.min_interval - (self.clock() - self._last_request)
             if wait > 0:
-                self.sleep(wait)
+                self._pause(wait)
         self._last_request = self.clock()
 
     def _backoff_delay(self, attempt: int) -> float:
@@ -443,6 +569,8 @@ class HttpClient:
 
         full = requests.Request("GET", url, params=params).prepare().url or url
         shown = redact_url(full)
+        self._check_cancelled()
+        end = self.clock() + self.deadline
         last: _Transient | None = None
         attempts = 0
         for attempt in range(self.retries + 1):
@@ -450,7 +578,7 @@ class HttpClient:
             attempts += 1
             self.stats.requests += 1
             try:
-                body = self._attempt(url, params, headers, shown, expect)
+                body = self._attempt_with_deadline(url, params, headers, shown, expect, end)
             except _Transient as exc:
                 last = exc
             except NotPublished:
@@ -479,9 +607,19 @@ class HttpClient:
             if attempt == self.retries:
                 break
             delay = last.retry_after if last.retry_after is not None else self._backoff_delay(attempt)
+            left = end - self.clock()
+            if delay >= left:
+                self.stats.failures += 1
+                asked = "the server asks to wait" if last.retry_after is not None else "the next retry is due in"
+                raise SourceError(
+                    f"{shown}: {last.reason}; {asked} {delay:.0f} s, more than the {max(left, 0):.0f} s left "
+                    f"of the {self.deadline:.0f} s deadline of this request — try again later",
+                    url=shown,
+                    status=last.status,
+                )
             self.stats.retries += 1
             log.warning("%s: %s; retry %d/%d in %.1f s", shown, last.reason, attempt + 1, self.retries, delay)
-            self.sleep(delay)
+            self._pause(delay)
 
         self.stats.failures += 1
         assert last is not None
@@ -489,6 +627,36 @@ class HttpClient:
             f"{shown}: giving up after {attempts} attempt(s): {last.reason}",
             url=shown,
             status=last.status,
+        )
+
+    def _attempt_with_deadline(self, url, params, headers, shown, expect, end: float) -> bytes:
+        """One attempt under a watchdog that shuts its sockets down when the call's deadline passes."""
+        left = end - self.clock()
+        self._expired = False
+        if left <= 0:
+            self._expired = True
+        watchdog = threading.Timer(max(left, 0.0), self._expire)
+        watchdog.daemon = True
+        try:
+            if not self._expired:
+                watchdog.start()
+                body = self._attempt(url, params, headers, shown, expect)
+                if not self._expired:
+                    return body
+        except _Transient:
+            if not (self._expired or self._cancelled):
+                raise
+        except (SourceError, requests.RequestException, Urllib3HTTPError, OSError):
+            if not (self._expired or self._cancelled):
+                raise
+        finally:
+            watchdog.cancel()
+            self._socks.clear()
+        self._check_cancelled()
+        raise SourceError(
+            f"{shown}: no complete answer within the {self.deadline:.0f} s deadline of this request; "
+            "the source is stalling or too slow — try again later",
+            url=shown,
         )
 
     def _attempt(self, url, params, headers, shown, expect) -> bytes:

@@ -3,6 +3,11 @@
 :func:`regionair.ui.chart` calls :func:`register`; :func:`regionair.ui.page` calls :func:`reset` at the
 start of each run; ``app.py`` (and pages that run alone) call :func:`bundle_button` at the end. The zip is
 built only when the user clicks (deferred ``download_button`` data), so pages do not pay for rendering.
+
+Chromium never stalls the page: without it (or for a few minutes after it hung) the page says so in a
+warning and the button gives a data-only bundle at once; a click that meets a hanging Chromium returns a
+data-only bundle after the render deadline (:func:`regionair.render.bundle.render_timeout`), and the next run of
+the page shows why. Images are drawn in a child process outside any lock CSV/XLSX downloads need.
 """
 
 from __future__ import annotations
@@ -11,7 +16,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from regionair.render.bundle import ChartItem, build_bundle, bundle_metadata, safe_name, store_metadata
+from regionair.core.i18n import t
+from regionair.render.bundle import (
+    ChartItem,
+    build_bundle,
+    bundle_metadata,
+    image_problem,
+    safe_name,
+    store_metadata,
+)
 
 _KEY = "_regionair_bundle_items"
 
@@ -48,6 +61,19 @@ def items() -> list[ChartItem]:
     return list(st.session_state.get(_KEY, []))
 
 
+def bundle_data(charts: list[ChartItem], meta: dict, store, status: dict) -> bytes:
+    """The deferred data of the bundle button (runs on click, outside the script run: no Streamlit here).
+
+    Never raises for Chromium: without images the zip holds the data and a note, and ``status["error"]``
+    (a plain dict kept in the session state) tells the next page run why.
+    """
+    problems: list[str] = []
+    data = build_bundle(charts, {**meta, "data": store_metadata(store)}, problems=problems)
+    if problems:
+        status["error"] = problems[0]
+    return data
+
+
 def bundle_button(f, page: str, *, extra: dict | None = None, key: str | None = None) -> None:
     """Download button for the zip of this run's charts (nothing when the page showed no chart)."""
     from regionair.ui.auth import allowed
@@ -64,9 +90,17 @@ def bundle_button(f, page: str, *, extra: dict | None = None, key: str | None = 
     meta = bundle_metadata(page=page, filters=filters, start=f.start, end=f.end, edition=f.edition, extra=extra)
     store = data.get_store()
     period = f"{f.start:%Y%m%d%H}-{f.end:%Y%m%d%H}" if f.start is not None else "all"
+    status = st.session_state.setdefault(_KEY + "_status", {})
+    problem = image_problem()  # cheap: a PATH lookup and the last failure, no process started
+    if problem:
+        st.warning(t("render.page_warning", f.lang, error=problem), icon=":material/image_not_supported:")
+        status.pop("error", None)
+    elif status.get("error"):
+        st.warning(t("render.bundle_failed", f.lang, error=status.pop("error")), icon=":material/image_not_supported:")
+    label = t("render.bundle_data_only", f.lang) if problem else _t("bundle", f.lang)
     # the store's versions and ingest times are read on click, not on every run (they cost ~10 % of a
     # session's server time; bench/ANALYSIS.md, concurrency)
-    st.download_button(_t("bundle", f.lang), data=lambda: build_bundle(charts, {**meta, "data": store_metadata(store)}),
+    st.download_button(label, data=lambda: bundle_data(charts, meta, store, status),
                        file_name=f"regionair_{safe_name(page)}_{period}_bundle.zip", mime="application/zip",
                        help=_t("bundle_help", f.lang), icon=":material/folder_zip:", on_click="ignore",
                        key=key or f"bundle_{page}")
