@@ -41,6 +41,7 @@ import pandas as pd
 
 from regionair.core.nomenclature import POLLUTANTS, TZ, beijing_date
 from regionair.errors import InputError, NotPublished, SourceError
+from regionair.sources.containers import check_xlsx_container
 from regionair.sources.http import HttpClient
 from regionair.sources.plausibility import (
     RANGES,
@@ -507,8 +508,6 @@ def parse_station_list(data: bytes, name: str = "<bytes>") -> pd.DataFrame:
 
 
 def _xlsx_first_sheet(data: bytes, name: str) -> pd.DataFrame:
-    from regionair.sources.upload import check_xlsx_container
-
     check_xlsx_container(data, name)
     import openpyxl
 
