@@ -55,6 +55,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from regionair.errors import ConfigError, InputError, RegionairError
+from regionair.store import MANIFEST, Store, audit, resolve_store_path
 
 __all__ = [
     "ACCOUNTS_ENV",
@@ -108,7 +109,7 @@ def can(role: str | None, permission: str) -> bool:
 
 def _hasher():
     try:
-        from argon2 import PasswordHasher
+        from argon2 import PasswordHasher  # argon2-cffi loads its C library only when a password is checked
     except ImportError:  # pragma: no cover - argon2-cffi is a pinned requirement
         raise RegionairError("local sign-in needs argon2-cffi: pip install -r requirements.txt") from None
     return PasswordHasher()  # Argon2id, RFC 9106 low-memory profile, 16-byte random salt
@@ -129,7 +130,11 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str, password: str) -> bool:
     """``True`` when ``password`` matches ``stored_hash``; never raises for a wrong or malformed hash."""
-    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+    from argon2.exceptions import (  # argon2-cffi loads its C library only when a password is checked
+        InvalidHashError,
+        VerificationError,
+        VerifyMismatchError,
+    )
 
     try:
         return _hasher().verify(stored_hash, password)
@@ -746,12 +751,10 @@ def _read_password(args, confirm: bool = True) -> str:
 
 def _audit(args, action: str, detail: str) -> None:
     """Record a user-management event in the store's audit log when a store is given/exists."""
-    from regionair.store import MANIFEST, Store, resolve_store_path
 
     root = resolve_store_path(getattr(args, "store", None))
     if not (root / MANIFEST).exists():
         return
-    from regionair.store import audit
 
     audit.record(Store(root), who=f"cli:{getpass.getuser()}", action=action, detail=detail)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from regionair.core import region
 from regionair.core.nomenclature import TZ
 from regionair.errors import InputError
 
@@ -41,7 +42,6 @@ def explode_codes(series: pd.Series) -> pd.Series:
 
 def unit_catalogue() -> pd.DataFrame:
     """Names, side and display order of every unit id (catalogue ids plus side/region ids)."""
-    from regionair.core import region
 
     jt = region.jurisdictions()[["id", "name_zh", "name_en", "side", "order", "level", "member"]]
     extra = pd.DataFrame([{"id": k, **v, "level": "aggregate", "member": True} for k, v in EXTRA_UNITS.items()])

@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import os
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ import pandas as pd
 from regionair.analysis._common import check_columns
 from regionair.core import region
 from regionair.errors import InputError
+from regionair.store import audit
 
 #: Columns of a dust-days CSV file.
 CSV_COLUMNS: tuple[str, ...] = ("jurisdiction", "date")
@@ -196,9 +198,7 @@ def set_mark(store, jurisdiction: str, date, *, marked: bool, who: str, note: st
     InputError
         Unknown jurisdiction or bad date.
     """
-    from datetime import UTC, datetime
 
-    from regionair.store import audit
 
     if jurisdiction != ALL and jurisdiction not in _jurisdiction_ids():
         raise InputError(f"unknown jurisdiction {jurisdiction!r}; valid: {', '.join(_jurisdiction_ids())} or *",

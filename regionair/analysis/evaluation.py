@@ -46,6 +46,7 @@ from regionair.analysis._common import check_choice, check_columns, unit_catalog
 from regionair.core import aqi, region
 from regionair.core import standards as S
 from regionair.core.averaging import daily_means, percentile
+from regionair.core.i18n import pollutant_label, t
 from regionair.core.nomenclature import POLLUTANTS, SOURCE_PRECEDENCE, TZ
 from regionair.errors import InputError
 
@@ -841,14 +842,12 @@ def compare(values: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame
 
 def indicator_label(code: str, lang: str = "zh") -> str:
     """Name of a daily indicator: pollutants by their label, ``o3`` as the O3 daily max 1-h."""
-    from regionair.core.i18n import pollutant_label, t
 
     return t(f"eval_ind_{code}", lang) if code in ("o3", "o3_8h") else pollutant_label(code, lang)
 
 
 def reason_text(reasons: str, lang: str = "zh") -> str:
     """``;``-joined reason codes of :attr:`Explanation.stations` as words (``pm25:lt_20_hours`` → "PM2.5：有效小时数不足20")."""
-    from regionair.core.i18n import t
 
     if not isinstance(reasons, str) or not reasons:
         return ""

@@ -32,9 +32,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from regionair.analysis.evaluation import running_daily
 from regionair.core import standards as S
 from regionair.core.aqi import daily_aqi, edition_for, hourly_aqi, iaqi, natural_day
 from regionair.core.nomenclature import POLLUTANTS, TZ, beijing_time
+from regionair.core.region import aggregate, station_jurisdictions, stations
 from regionair.errors import InputError
 
 #: IAQI category boundaries watched by the near-threshold flags (良/轻度, 轻度/中度, 中度/重度, 重度/严重).
@@ -76,7 +78,6 @@ def unit_frames(hourly: pd.DataFrame, scopes=SCOPES, catalogue: pd.DataFrame | N
     -------
     DataFrame ``scope``, ``id``, ``jurisdiction``, ``time`` and the six pollutants [µg/m³; CO mg/m³].
     """
-    from regionair.core.region import aggregate, station_jurisdictions, stations
 
     bad = set(scopes) - set(SCOPES)
     if bad:
@@ -292,7 +293,6 @@ def driver_stations(hourly: pd.DataFrame, at=None, *, catalogue: pd.DataFrame | 
     mean), ``leave_one_out`` (how much the mean would fall without this station = (c − mean)/(n − 1);
     NaN with a single station), ``share`` (c / Σc), ``station_iaqi``, ``rank`` (1 = pushes most).
     """
-    from regionair.core.region import stations
 
     at = resolve_at(hourly, at)
     cat = stations() if catalogue is None else catalogue
@@ -343,7 +343,6 @@ def driver_stations(hourly: pd.DataFrame, at=None, *, catalogue: pd.DataFrame | 
 def _city_running(hourly: pd.DataFrame, at: pd.Timestamp) -> pd.DataFrame:
     """The jurisdictions' running daily values by the HJ 663 rule (:func:`regionair.analysis.evaluation.running_daily`),
     indexed by jurisdiction id — what the overview and the day's final value use."""
-    from regionair.analysis.evaluation import running_daily
 
     if not {"station", "time", *POLLUTANTS} <= set(hourly.columns) or hourly.empty:
         return pd.DataFrame()

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from regionair.analysis._common import check_choice, check_columns, to_beijing
+from regionair.core import region
 from regionair.errors import InputError
 
 #: Default calm threshold [m/s]: hours with a lower 10-m wind speed have no meaningful direction.
@@ -71,7 +72,6 @@ def centroids(ids=None) -> pd.DataFrame:
         jurisdiction polygon computed in the metric CRS (always inside the polygon, unlike the
         centroid of a concave unit).
     """
-    from regionair.core import region
 
     b = region.boundaries(level="jurisdiction")
     if ids is not None:
@@ -265,7 +265,6 @@ def attach_wind(frame: pd.DataFrame, wind: pd.DataFrame) -> pd.DataFrame:
     DataFrame — ``frame`` with ``wind_speed`` [m/s], ``wind_direction`` [°] and ``blh`` [m] added
     (NaN where no wind row matches).
     """
-    from regionair.core import region
 
     check_columns(frame, ("station", "time"))
     out = frame.drop(columns=[c for c in ("wind_speed", "wind_direction", "blh") if c in frame.columns])
@@ -1034,7 +1033,6 @@ def upwind_attribution(frame: pd.DataFrame, pollutant: str, target: str, neighbo
         ``share_all`` [0–1 of all hours with valid wind], ``enrichment`` = share_high / share_all
         (> 1: that wind is over-represented when the target is polluted), ``threshold``.
     """
-    from regionair.core import region
 
     check_columns(frame, ("station", "time", pollutant, "wind_speed", "wind_direction"))
     if neighbours is None:

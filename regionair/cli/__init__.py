@@ -26,9 +26,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from regionair.core.aqi import daily_aqi, hourly_aqi
+from regionair.core.averaging import moving_means
 from regionair.core.nomenclature import POLLUTANTS, parse_time  # noqa: F401  (parse_time: CLI modules' import)
 from regionair.errors import InputError, RegionairError
 from regionair.render.tables import write_table
+from regionair.sources.cnemc_archive import read_archive
 from regionair.sources.plausibility import PlausibilityWarning, refusal_summary, take_refusals, with_refusals
 
 #: Modules that add sub-commands (each defines ``add_commands(subparsers)``).
@@ -42,9 +45,6 @@ def _fmt_int(s: pd.Series) -> pd.Series:
 
 def hourly_table(files, *, edition: str = "auto", method: str = "cnemc") -> pd.DataFrame:
     """The ``aqi`` command's table: one row per station-hour (columns in the module docs of :func:`main`)."""
-    from regionair.core.aqi import hourly_aqi
-    from regionair.core.averaging import moving_means
-    from regionair.sources.cnemc_archive import read_archive
 
     frame = read_archive(files)
     refused = take_refusals(frame)  # listed by the command (values refused are missing here)
@@ -70,8 +70,6 @@ def hourly_table(files, *, edition: str = "auto", method: str = "cnemc") -> pd.D
 
 def daily_table(files, *, edition: str = "auto") -> pd.DataFrame:
     """The ``daily`` command's table: one row per station and natural day."""
-    from regionair.core.aqi import daily_aqi
-    from regionair.sources.cnemc_archive import read_archive
 
     frame = read_archive(files)
     refused = take_refusals(frame)
@@ -111,8 +109,9 @@ def cmd_aqi(args) -> int:
 
 def cmd_daily(args) -> int:
     if args.by == "jurisdiction":
-        from regionair.cli.evaluate import jurisdiction_daily_table
-        from regionair.sources.cnemc_archive import read_archive
+        from regionair.cli.evaluate import (
+            jurisdiction_daily_table,  # imported on use: the two modules import each other's layer at start-up
+        )
 
         table = jurisdiction_daily_table(read_archive(args.files), edition=args.edition)
         write_table(table, args.out, "csv")

@@ -21,16 +21,37 @@ Exit status: 0 when no check failed (skipped ones do not count), 1 otherwise.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import difflib
+import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from shutil import which
+
+import pandas as pd
+
+from regionair.accounts.auth import ROLES, AccountFile
+from regionair.core.nomenclature import TZ
+from regionair.errors import NotPublished, RegionairError, SourceError
+from regionair.render.bundle import (
+    CHROMIUM_FIX,
+    RenderError,
+    find_chromium,
+    kill_tree,
+    missing_chromium_message,
+    probe_image,
+)
+from regionair.sources import cnemc_http, openmeteo, quotsoft
+from regionair.sources.http import HttpClient, redact_url
+from regionair.store import ENV_VAR, Store, resolve_store_path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TIMEOUT = 20.0
@@ -57,7 +78,6 @@ def _run(cmd: list[str], timeout: float) -> tuple[int | None, str, float]:
 
     Returns (exit status or None when it was killed, output, seconds).
     """
-    from regionair.render.bundle import kill_tree
 
     t0 = time.monotonic()
     with tempfile.TemporaryFile() as out:
@@ -83,7 +103,6 @@ def _run(cmd: list[str], timeout: float) -> tuple[int | None, str, float]:
 
 
 def check_chromium(timeout: float) -> Check:
-    from regionair.render.bundle import CHROMIUM_FIX, find_chromium, missing_chromium_message
 
     exe = find_chromium()
     if exe is None:
@@ -108,7 +127,6 @@ def check_chromium(timeout: float) -> Check:
 def check_images(timeout: float, chromium_ok: bool) -> Check:
     if not chromium_ok:
         return Check("chart images", SKIP, "needs a working Chromium (see above)")
-    from regionair.render.bundle import RenderError, probe_image
 
     t0 = time.monotonic()
     try:
@@ -120,7 +138,6 @@ def check_images(timeout: float, chromium_ok: bool) -> Check:
 
 def check_fonts(timeout: float) -> Check:
     fix = "apt-get install fonts-noto-cjk (part of `make system`)"
-    from shutil import which
 
     if which("fc-list") is None:
         return Check("CJK fonts", FAIL, "fc-list (fontconfig) is not installed, so Chromium finds no fonts",
@@ -138,8 +155,6 @@ def check_fonts(timeout: float) -> Check:
 
 
 def check_store(path: str | None) -> Check:
-    from regionair.errors import RegionairError
-    from regionair.store import ENV_VAR, Store, resolve_store_path
 
     root = resolve_store_path(path)
     where = f"--store DIR or {ENV_VAR}"
@@ -166,10 +181,7 @@ def check_store(path: str | None) -> Check:
 
 
 def _source_urls() -> list[tuple[str, str]]:
-    import pandas as pd
 
-    from regionair.core.nomenclature import TZ
-    from regionair.sources import cnemc_http, openmeteo, quotsoft
 
     yesterday = (pd.Timestamp.now(tz=TZ) - pd.Timedelta(days=1)).floor("D")
     return [("CNEMC archive", cnemc_http.archive_url(yesterday + pd.Timedelta(hours=12))),
@@ -184,8 +196,6 @@ SOURCE_URLS: Callable[[], list[tuple[str, str]]] = _source_urls
 def check_sources(timeout: float, offline: bool) -> list[Check]:
     if offline:
         return [Check("sources", SKIP, "--offline: network sources not contacted")]
-    from regionair.errors import NotPublished, SourceError
-    from regionair.sources.http import HttpClient, redact_url
 
     out = []
     for name, url in SOURCE_URLS():
@@ -258,10 +268,7 @@ def _auth_problems(auth) -> list[str]:
 
 
 def check_signin(secrets: str | os.PathLike | None, allow_demo: bool = False) -> Check:
-    import tomllib
 
-    from regionair.accounts.auth import ROLES, AccountFile
-    from regionair.errors import RegionairError
 
     path = Path(secrets) if secrets else ROOT / ".streamlit" / "secrets.toml"
     example = ".streamlit/secrets.toml.example"
@@ -347,8 +354,6 @@ def cmd_doctor(args) -> int:
 
 
 def _seconds(text: str) -> float:
-    import argparse
-    import math
 
     try:
         v = float(text)

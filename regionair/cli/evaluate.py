@@ -21,7 +21,14 @@ import sys
 
 import pandas as pd
 
+from regionair.analysis import dust as dust_mod
+from regionair.analysis.dust import read_dust_days
+from regionair.analysis.evaluation import area_daily, jurisdiction_daily, period_values, store_station_daily
+from regionair.core import region
+from regionair.core import standards as S
 from regionair.errors import InputError
+from regionair.render.exports import write_table
+from regionair.store import Store
 
 #: Columns of the ``evaluate`` output, in order (the issue's list first, then the period and validity).
 EVALUATE_COLUMNS: tuple[str, ...] = (
@@ -41,7 +48,6 @@ _ROUND = {"pm25": 2, "pm10": 2, "so2": 2, "no2": 2, "co": 3, "o3_8h": 2, "o3": 2
 
 def jurisdiction_daily_table(hourly: pd.DataFrame, *, edition: str = "auto", jurisdictions=None) -> pd.DataFrame:
     """The ``daily --by jurisdiction`` table: one row per jurisdiction and natural day (:data:`DAILY_COLUMNS`)."""
-    from regionair.analysis.evaluation import jurisdiction_daily
 
     d = jurisdiction_daily(hourly, jurisdictions=jurisdictions, edition=edition)
     out = d[list(DAILY_COLUMNS)].copy()
@@ -73,9 +79,6 @@ def evaluate_table(store, start, end, *, jurisdictions=None, dust: str | None = 
     InputError
         No measurements in the period, unknown jurisdiction/basis.
     """
-    from regionair.analysis import dust as dust_mod
-    from regionair.analysis.evaluation import area_daily, period_values, store_station_daily
-    from regionair.core import region
 
     if jurisdictions is None:
         jt = region.jurisdictions()
@@ -98,10 +101,6 @@ def evaluate_table(store, start, end, *, jurisdictions=None, dust: str | None = 
 
 
 def cmd_evaluate(args) -> int:
-    from regionair.analysis.dust import read_dust_days
-    from regionair.core import standards as S
-    from regionair.render.exports import write_table
-    from regionair.store import Store
 
     if args.basis not in S.COMPOSITE_BASES:
         raise InputError(f"--basis {args.basis!r}; valid: {', '.join(S.COMPOSITE_BASES)}", column="--basis")
@@ -119,7 +118,6 @@ def cmd_evaluate(args) -> int:
 
 def add_commands(sub) -> None:
     """Register ``evaluate`` on the CLI's sub-parsers."""
-    from regionair.core import standards as S
 
     e = sub.add_parser("evaluate", help="period values per jurisdiction (HJ 663 city values, dust deduction)")
     e.add_argument("--start", required=True, help="first natural day, YYYY-MM-DD (Beijing)")

@@ -21,6 +21,9 @@ import numpy as np
 import pandas as pd
 
 from regionair.core.nomenclature import SOURCE_PRECEDENCE, parse_time
+from regionair.store import Store
+from regionair.warnings.desk import warnings_report
+from regionair.warnings.schemes import DEFAULT_SCHEME
 
 #: Tables printed, in order, and the columns shown in ``--format table``.
 TABLES: dict[str, list[str]] = {
@@ -89,8 +92,6 @@ def report_to_text(report: dict[str, pd.DataFrame]) -> str:
 
 
 def cmd_warnings(args) -> int:
-    from regionair.store import Store
-    from regionair.warnings.desk import warnings_report
 
     store = Store(args.store) if args.store else Store()
     at = parse_time(args.at)
@@ -120,7 +121,6 @@ def cmd_warnings(args) -> int:
 
 def add_command(subparsers) -> None:
     """Register ``warnings`` on the CLI's sub-parsers."""
-    from regionair.warnings.schemes import DEFAULT_SCHEME
 
     w = subparsers.add_parser("warnings", help="near-threshold flags, budgets, forecast warning levels at a time")
     w.add_argument("--store", default=None, help="store path (default: the configured store)")

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from regionair.core import aqi_kernel as K
 from regionair.core import standards as S
 from regionair.core.averaging import daily_means, moving_means
 from regionair.core.categories import category, category_colour, category_level  # noqa: F401  (part of this module's API)
@@ -356,7 +357,6 @@ _LABELS: dict[str, pa.Array] = {}
 
 def _label_column(table: str, codes: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
     """``labels[codes]`` as a string column, gathered in Arrow (no Python object per row)."""
-    from regionair.core import aqi_kernel as K
 
     labels = _LABELS.get(table)
     if labels is None:
@@ -377,7 +377,6 @@ def _hourly_fast(frame: pd.DataFrame, edition: str) -> pd.DataFrame | None:
     The label columns (primary pollutants, category, edition, missing) are gathered from small label
     tables by the kernel's integer codes in Arrow, so no Python string is created per row; the input
     columns are shared with the result, not copied (pandas copy-on-write)."""
-    from regionair.core import aqi_kernel as K
 
     if not K.AVAILABLE:
         return None

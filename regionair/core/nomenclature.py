@@ -27,6 +27,10 @@ from __future__ import annotations
 
 import zoneinfo
 
+import pandas as pd
+
+from regionair.errors import InputError
+
 #: Beijing time. CNEMC stamps, natural days and every figure use it (never ``Asia/Urumqi``, UTC+6).
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 TZ_NAME = "Asia/Shanghai"
@@ -38,9 +42,7 @@ def beijing_time(value, name: str = "time"):
     A naive value is taken as Beijing time; an aware one is converted. Raises
     :class:`~regionair.errors.InputError` naming ``name`` when the value is not a time or is missing.
     """
-    import pandas as pd
 
-    from regionair.errors import InputError
 
     try:
         ts = pd.Timestamp(value)

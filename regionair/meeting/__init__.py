@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from regionair.core import region
+from regionair.core.aqi import _check_edition
 from regionair.core.nomenclature import POLLUTANTS, PROVENANCE_COLUMNS, SOURCE_PRECEDENCE, TZ, beijing_time
 from regionair.errors import InputError
 
@@ -144,7 +146,6 @@ def create_snapshot(store, *, cutoff, start, units: Sequence[str], edition: str 
     -------
     MeetingSnapshot — its ``id`` goes in the permalink ``?snapshot=<id>``.
     """
-    from regionair.core.aqi import _check_edition
 
     _check_edition(edition)
     if lang not in ("zh", "en"):
@@ -339,7 +340,6 @@ def actions(store, snapshot_id: str | None = None, *, history: bool = False, tod
 def add_measure(store, *, jurisdiction: str, start, end, kind: str, unit: str, description: str = "",
                 snapshot_id: str = "") -> str:
     """Log a control measure of a jurisdiction (``kind`` from :data:`MEASURE_TYPES`); returns ``measure_id``."""
-    from regionair.core import region
 
     ids = set(region.jurisdictions()["id"])
     if jurisdiction not in ids:

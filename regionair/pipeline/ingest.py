@@ -7,29 +7,46 @@ completes the range (already stored hours are skipped unless ``--refresh``).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import logging
+import math
 import os
 import signal
 import sys
+import threading
 import time
+import tomllib
 import uuid
 import warnings
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from regionair.core import region
 from regionair.core.nomenclature import SOURCE_PRECEDENCE, TZ, parse_time
-from regionair.errors import InputError, RegionairError, SourceError, StoreError
+from regionair.errors import Cancelled, InputError, RegionairError, SourceError, StoreError
 from regionair.render.tables import write_table
+from regionair.sources.cnemc_archive import parse_archive, select_rows, station_set
+from regionair.sources.cnemc_http import beijing_hours, fetch_archive_hours, iter_local_archive
+from regionair.sources.http import HttpClient
+from regionair.sources.openmeteo import get_air_quality, get_weather
 from regionair.sources.plausibility import (
     PlausibilityWarning,
+    check_size,
     clock_skew,
     refusal_summary,
     take_refusals,
     with_refusals,
 )
+from regionair.sources.quotsoft import daily_url, get_quotsoft, read_quotsoft
+from regionair.sources.upload import preview_upload, upload_max_bytes
+from regionair.store import Store
+from regionair.warnings.alerts import Notifier, Rule, alert_paths, events_from_report, load_targets
+from regionair.warnings.desk import warnings_report
 
 log = logging.getLogger("regionair.pipeline.ingest")
 
@@ -86,7 +103,6 @@ def _progress(i: int, n: int, label: str) -> None:
 
 def _note_new_stations(store, frame: pd.DataFrame, summary: RunSummary) -> None:
     """Stations first seen in ingested data go to the store's ``new_stations`` records, flagged for review."""
-    from regionair.core import region
 
     new = region.register_new_stations(frame)
     if new.empty:
@@ -101,7 +117,6 @@ def _note_new_stations(store, frame: pd.DataFrame, summary: RunSummary) -> None:
 
 
 def _client():
-    from regionair.sources.http import HttpClient
 
     cache = os.environ.get("REGIONAIR_CACHE") or str(Path(__file__).resolve().parents[2] / "data" / "cache")
     return HttpClient(cache_dir=cache)
@@ -115,7 +130,6 @@ def _file_scope(stations) -> str:
 
 
 def _parse_one(name: str, data: bytes, stations) -> tuple[pd.DataFrame | None, str | None]:
-    from regionair.sources.cnemc_archive import parse_archive
 
     try:
         with warnings.catch_warnings():
@@ -139,7 +153,6 @@ def _parse_selected(files, stations):
     of the chunk is parsed on its own, so the error names its file, line and column (the same when
     the pass warns, e.g. of a negative value).
     """
-    from regionair.sources.cnemc_archive import parse_archive, select_rows, station_set
 
     keep = station_set(stations)
     chunk: list[tuple[str, bytes, str, bytes]] = []
@@ -195,8 +208,7 @@ def _worker_init(parent: int) -> None:
     parent may already be gone by then, so that is checked once after; elsewhere (and as a second line)
     a daemon thread exits the worker when its parent pid changes.
     """
-    import ctypes
-    import threading
+    import ctypes  # libc's prctl, only in a parser worker on Linux
 
     if sys.platform.startswith("linux"):
         try:
@@ -223,8 +235,6 @@ def _parse_files(files, stations, workers: int):
     ingest) runs in a process pool while this process writes to the store; a bounded window keeps memory
     flat.
     """
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
 
     it = iter(files)
     for _ in range(POOL_AFTER_FILES if workers > 1 else 10**12):
@@ -252,7 +262,6 @@ def ingest_cnemc_path(store, path, *, run: str, stations=None, refresh: bool = F
     A file whose exact content (SHA-256) was already ingested for the same scope is skipped without
     parsing, unless ``refresh``; a revised file has another hash and is read again (revisions kept).
     """
-    from regionair.sources.cnemc_http import iter_local_archive
 
     summary = RunSummary("cnemc-archive")
     t0 = time.monotonic()
@@ -329,7 +338,6 @@ def _stored_hours(store, start, end, source: str) -> set:
 
 def ingest_cnemc_http(store, start, end, *, run: str, refresh: bool = False, stations=None, client=None) -> RunSummary:
     """Hours from the public archive over HTTP; hours already stored are skipped unless ``refresh``."""
-    from regionair.sources.cnemc_http import beijing_hours, fetch_archive_hours
 
     summary = RunSummary("cnemc-archive")
     t0 = time.monotonic()
@@ -372,7 +380,6 @@ def ingest_cnemc_http(store, start, end, *, run: str, refresh: bool = False, sta
 
 
 def ingest_quotsoft(store, *, path=None, start=None, end=None, run: str, stations=None, client=None) -> RunSummary:
-    from regionair.sources.quotsoft import get_quotsoft, read_quotsoft
 
     summary = RunSummary("quotsoft")
     t0 = time.monotonic()
@@ -388,7 +395,6 @@ def ingest_quotsoft(store, *, path=None, start=None, end=None, run: str, station
         _note_new_stations(store, frame, summary)
     lost = frame.attrs.get("gaps") or []
     if lost:  # a day not published (404) or failed after retries: its 24 hours are gaps, the run goes on
-        from regionair.sources.quotsoft import daily_url
 
         rows = [(pd.Timestamp(day) + pd.Timedelta(hours=h), reason[:500], daily_url(day))
                 for day, reason in lost for h in range(24)]
@@ -401,7 +407,6 @@ def ingest_quotsoft(store, *, path=None, start=None, end=None, run: str, station
 def representative_points() -> list[tuple[str, float, float]]:
     """One point per member jurisdiction: the mean position of its evaluation stations, else its polygon's
     representative point (for units without a station, e.g. 呼图壁县, 玛纳斯县)."""
-    from regionair.core import region
 
     j = region.jurisdictions()
     j = j[(j["level"] == "jurisdiction")]
@@ -423,7 +428,6 @@ def representative_points() -> list[tuple[str, float, float]]:
 
 def ingest_open_meteo(store, *, run: str, past_days: int = 3, forecast_days: int = 5, client=None) -> RunSummary:
     """CAMS air quality (model data, archived per run) and weather for each jurisdiction's point."""
-    from regionair.sources.openmeteo import get_air_quality, get_weather
 
     summary = RunSummary("open-meteo")
     t0 = time.monotonic()
@@ -448,9 +452,6 @@ def ingest_upload(store, path, *, run: str, layout: str = "auto", units=None, ti
     an unknown station) are listed in ``summary.flagged``. Nothing is stored when no station-hour is
     acceptable (``InputError``).
     """
-    from regionair.core import region
-    from regionair.sources.plausibility import check_size
-    from regionair.sources.upload import preview_upload, upload_max_bytes
 
     summary = RunSummary("upload")
     t0 = time.monotonic()
@@ -485,7 +486,6 @@ def ingest_upload(store, path, *, run: str, layout: str = "auto", units=None, ti
 
 
 def _store(args):
-    from regionair.store import Store
 
     return Store(args.store)
 
@@ -496,7 +496,6 @@ def cmd_ingest(args) -> int:
     start, end = parse_time(args.start), parse_time(args.end)
     stations = None
     if args.region_only:
-        from regionair.core import region
 
         stations = set(region.stations()["code"])
     if args.source == "cnemc-archive":
@@ -549,7 +548,6 @@ def _units_arg(text: str | None):
 
 
 def cmd_export(args) -> int:
-    from regionair.core import region
 
     store = _store(args)
     stations = list(args.stations.split(",")) if args.stations else None
@@ -625,8 +623,6 @@ def _handle_term(signum, frame):  # pragma: no cover - signal path (tests/test_d
 
 def watch_every(text: str) -> float:
     """``--every`` of ``watch``: minutes between cycles, within [1 min, 1 week]; else an argparse error (exit 2)."""
-    import argparse
-    import math
 
     try:
         v = float(text)
@@ -669,7 +665,6 @@ DEFAULT_ALERT_RULES = (
 
 def load_secrets(path: str | os.PathLike | None = None) -> dict:
     """``.streamlit/secrets.toml`` of the project (or ``path``) as a dict; empty when absent."""
-    import tomllib
 
     p = Path(path) if path else Path(__file__).resolve().parents[2] / ".streamlit" / "secrets.toml"
     if not p.exists():
@@ -686,8 +681,6 @@ def evaluate_alerts(store, *, secrets: dict | None = None, send=None) -> pd.Data
     De-duplicated per rule, jurisdiction and level until it clears (state kept in the store folder).
     Returns the notifier's log rows, or None when no target is configured.
     """
-    from regionair.warnings.alerts import Notifier, Rule, alert_paths, events_from_report, load_targets
-    from regionair.warnings.desk import warnings_report
 
     secrets = load_secrets() if secrets is None else secrets
     targets = load_targets(secrets)
@@ -706,7 +699,6 @@ def evaluate_alerts(store, *, secrets: dict | None = None, send=None) -> pd.Data
 
 
 def cmd_watch(args) -> int:
-    from regionair.errors import Cancelled
 
     global _STOP, _WATCH_CLIENT
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -754,7 +746,6 @@ def _partition(row) -> str:
 
 def cmd_store(args) -> int:
     """``store check [--repair] [--quick] [--path DIR]``: name, quarantine and restore damaged store files."""
-    from regionair.store import Store
 
     store = Store(args.store, create=False)
     found = store.check(deep=not args.quick, repair=args.repair)

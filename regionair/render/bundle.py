@@ -46,6 +46,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from regionair.core.aqi import edition_for
+from regionair.core.i18n import t
 from regionair.errors import RegionairError
 from regionair.render.tables import to_csv_bytes, to_xlsx_bytes
 
@@ -286,9 +288,9 @@ def _worker_main() -> None:  # pragma: no cover - runs in the child (tests/test_
         while msg:
             msg = msg[os.write(fd_out, msg):]
 
-    import kaleido
-    import plotly.io as pio
-    from kaleido import _sync_server
+    import kaleido  # kaleido (and its Chromium) start only when an image is drawn
+    import plotly.io as pio  # plotly loads only when a figure is made here
+    from kaleido import _sync_server  # kaleido (and its Chromium) start only when an image is drawn
 
     started = False
     while True:
@@ -537,7 +539,6 @@ def store_metadata(store) -> dict:
 def bundle_metadata(*, page: str, filters: Mapping | None = None, start=None, end=None, edition: str = "auto",
                     store=None, sources: Iterable[str] = (), extra: Mapping | None = None) -> dict:
     """The ``metadata.json`` document of a bundle (everything needed to reproduce the view)."""
-    from regionair.core.aqi import edition_for
 
     meta: dict[str, Any] = {
         "format": BUNDLE_FORMAT,
@@ -578,7 +579,6 @@ def build_bundle(items: Iterable[ChartItem], metadata: Mapping, *, images: bool 
     is busy, the bundle still holds every data file; it then has no ``charts/``, a ``WARNING.txt`` (zh + en)
     naming Chromium and the fix, and ``metadata.json`` ``images: {"rendered": false, "error": …}``.
     """
-    from regionair.core.i18n import t
 
     items = list(items)
     buf = io.BytesIO()

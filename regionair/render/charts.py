@@ -190,8 +190,8 @@ def _outlines(units: tuple[str, ...], wkb: tuple[bytes, ...]) -> tuple[list, dic
     """The map's static geometry, computed once per boundary set: per polygon row, its exterior rings as
     one x/y array pair (NaN between rings — plotly draws them as separate filled shapes), and per unit a
     label point inside it."""
-    import shapely
-    from shapely.ops import unary_union
+    import shapely  # shapely loads only for geometry work
+    from shapely.ops import unary_union  # shapely loads only for geometry work
 
     geoms = shapely.from_wkb(list(wkb))
     shapes = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from regionair.core.i18n import column_label, decimals, value_label
 from regionair.core.nomenclature import TZ, UNITS
 from regionair.render.tables import FORMULA_START, neutralise, to_csv_bytes, to_xlsx_bytes, write_table
 
@@ -20,7 +21,6 @@ def for_people(df: pd.DataFrame, lang: str = "zh") -> tuple[pd.DataFrame, dict[s
     cells in words, numbers rounded to their quantity's decimals, times as Beijing wall-clock times (Excel
     dates in XLSX). Returns the frame and the units per header (the XLSX units row). The CLI's tables keep
     their machine-readable columns (:func:`write_table`)."""
-    from regionair.core.i18n import column_label, decimals, value_label
 
     cols: dict[str, pd.Series] = {}
     units: dict[str, str] = {}

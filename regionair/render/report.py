@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from regionair import meeting
 from regionair.analysis._common import unit_catalogue
 from regionair.analysis.episodes import EPISODE_RULE, detect_episodes
 from regionair.analysis.evaluation import derivation_table, jurisdiction_daily, reason_text, station_daily
@@ -53,6 +54,7 @@ from regionair.core.i18n import category_name, pair_text, pollutant_label, prima
 from regionair.core.i18n import t as i18n_t
 from regionair.core.nomenclature import POLLUTANTS, SOURCE_PRECEDENCE, TZ
 from regionair.errors import InputError, RegionairError
+from regionair.meeting import STATUSES
 from regionair.render import charts
 from regionair.render.bundle import (
     CHROMIUM_FIX,
@@ -68,6 +70,8 @@ from regionair.render.bundle import (
     renderer,
 )
 from regionair.render.charts import overlay_measures
+from regionair.store import Store
+from regionair.warnings.desk import warnings_report
 
 FORMATS = ("docx", "pdf", "html")
 #: The briefing's sections, in document order: :attr:`Briefing.paragraphs` and the meeting page use these names.
@@ -349,7 +353,6 @@ def _near_and_warnings(h, ju, dj, units, t0, t1) -> tuple[pd.DataFrame, pd.DataF
         near |= (bnd - a >= 0) & (bnd - a <= NEAR_BAND)
     near_h = ju.loc[near].groupby("station").size()
     try:
-        from regionair.warnings.desk import warnings_report
 
         rep = warnings_report(h, at=t1)
         tl = rep["warning_timeline"]
@@ -433,7 +436,7 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
     bounds = region.boundaries(level="district")
     fig = charts.region_map(bounds, units_tbl, st_tbl, title=i18n_t("rp_f_map", lang, day=f"{pd.Timestamp(last):%Y-%m-%d}"),
                             lang=lang, day=pd.Timestamp(last).date())
-    import plotly.graph_objects as go
+    import plotly.graph_objects as go  # plotly loads only when a figure is made here
 
     for cat in S.CATEGORIES:  # colour key of the AQI categories (HJ 633 Annex A)
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=category_name(cat["level"], lang),
@@ -670,7 +673,6 @@ def tables(b: Briefing) -> dict[str, Table]:
                             i18n_t("eval_annex_partly", lang), i18n_t("eval_annex_left_out", lang)], rows,
                            data=b.derivation)
     if b.actions is not None and len(b.actions):
-        from regionair.meeting import STATUSES
 
         rows = [[a.item, a.action, a.responsible, a.cooperating or "—", a.deadline,
                  pair_text(STATUSES.get(a.status, (a.status, a.status)), lang)] for a in b.actions.itertuples()]
@@ -733,7 +735,7 @@ def blocks(b: Briefing) -> list[tuple]:
 
 def _set_east_asian(style, font: str) -> None:
     """Give a style an East-Asian font (python-docx sets only the Latin one)."""
-    from docx.oxml.ns import qn
+    from docx.oxml.ns import qn  # python-docx loads only when a DOCX briefing is written
 
     rpr = style.element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
@@ -744,9 +746,9 @@ def _set_east_asian(style, font: str) -> None:
 
 
 def _docx_styles(doc, lang: str) -> None:
-    from docx.enum.style import WD_STYLE_TYPE
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt, RGBColor
+    from docx.enum.style import WD_STYLE_TYPE  # python-docx loads only when a DOCX briefing is written
+    from docx.enum.text import WD_ALIGN_PARAGRAPH  # python-docx loads only when a DOCX briefing is written
+    from docx.shared import Pt, RGBColor  # python-docx loads only when a DOCX briefing is written
 
     serif = "FangSong" if lang == "zh" else "Times New Roman"
     sty = doc.styles
@@ -785,7 +787,7 @@ def _docx_styles(doc, lang: str) -> None:
     t = para("Title", size=22 if zh else 18, bold=not zh, align=WD_ALIGN_PARAGRAPH.CENTER,
              east="方正小标宋简体" if zh else None, before=12, after=6, colour="000000", line=32)
     t.font.name = "Times New Roman"
-    from docx.oxml.ns import qn
+    from docx.oxml.ns import qn  # python-docx loads only when a DOCX briefing is written
 
     for el in t.element.pPr.findall(qn("w:pBdr")) if t.element.pPr is not None else []:
         t.element.pPr.remove(el)  # the template's Title has a blue rule under it; an official title has none
@@ -819,7 +821,7 @@ def _docx_styles(doc, lang: str) -> None:
 
 def _col_widths(tb: Table, usable) -> list:
     """Column widths: the unit column fits the longest name, long text columns get more room."""
-    from docx.shared import Emu
+    from docx.shared import Emu  # python-docx loads only when a DOCX briefing is written
 
     def w(t):  # rough width in half-width characters (CJK counts double)
         return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(t))
@@ -837,11 +839,11 @@ def to_docx(b: Briefing, *, problems: list[str] | None = None) -> bytes:
     Without figures (Chromium missing or hanging) the document is text-only, with a warning at the top and
     a line in place of each figure; the reason is appended to ``problems``.
     """
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Mm
+    from docx import Document  # python-docx loads only when a DOCX briefing is written
+    from docx.enum.section import WD_ORIENT  # python-docx loads only when a DOCX briefing is written
+    from docx.oxml import OxmlElement  # python-docx loads only when a DOCX briefing is written
+    from docx.oxml.ns import qn  # python-docx loads only when a DOCX briefing is written
+    from docx.shared import Cm, Mm  # python-docx loads only when a DOCX briefing is written
 
     doc = Document()
     sec = doc.sections[0]
@@ -1087,7 +1089,6 @@ def briefing_from_store(store, start, end, *, jurisdictions=None, lang: str = "z
                         snapshot_id: str | None = None, **kw) -> Briefing:
     """Build a briefing from the store; with ``snapshot_id`` from the data frozen in that meeting
     snapshot, with its minutes, agreed actions and control measures."""
-    from regionair import meeting
 
     d0, d1, t0, t1 = _period(start, end)
     snap = store.snapshot()
@@ -1115,7 +1116,6 @@ def briefing_from_store(store, start, end, *, jurisdictions=None, lang: str = "z
 
 
 def cmd_report(args) -> int:
-    from regionair.store import Store
 
     store = Store(args.store, create=False) if args.store else Store(create=False)
     units = [u.strip() for u in args.jurisdictions.split(",") if u.strip()] if args.jurisdictions else None

@@ -108,7 +108,11 @@ def to_xlsx_bytes(df: pd.DataFrame, *, sheet: str = "data", units: dict[str, str
     Every cell is a value (never a formula: text is neutralised as in :func:`neutralise`).
     """
     from openpyxl import Workbook  # imported on use: openpyxl costs start-up time
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import (  # openpyxl loads only when a workbook is read or written
+        Alignment,
+        Font,
+        PatternFill,
+    )
 
     units = {**UNITS, **(units or {})}
     plain = _plain(df)

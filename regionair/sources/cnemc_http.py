@@ -29,7 +29,7 @@ import pandas as pd
 
 from regionair.core.nomenclature import TZ, beijing_time
 from regionair.errors import InputError, NotPublished, SourceError
-from regionair.sources.cnemc_archive import MAX_FILE_BYTES_ENV, max_file_bytes
+from regionair.sources.cnemc_archive import MAX_FILE_BYTES_ENV, max_file_bytes, parse_archive
 from regionair.sources.http import HttpClient
 from regionair.sources.plausibility import check_size
 
@@ -332,7 +332,6 @@ def read_local_archive(path, *, stations: Iterable[str] | None = None) -> pd.Dat
         From :func:`iter_local_archive` or from the parser (file, line and column named);
         nothing partial is returned.
     """
-    from regionair.sources.cnemc_archive import parse_archive
 
     keep = None if stations is None else ({stations} if isinstance(stations, str) else set(stations))
     frames = []

@@ -509,7 +509,7 @@ def parse_station_list(data: bytes, name: str = "<bytes>") -> pd.DataFrame:
 
 def _xlsx_first_sheet(data: bytes, name: str) -> pd.DataFrame:
     check_xlsx_container(data, name)
-    import openpyxl
+    import openpyxl  # openpyxl loads only when a workbook is read or written
 
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -91,6 +91,7 @@ import pandas as pd
 
 from regionair.core.nomenclature import POLLUTANTS, TZ
 from regionair.errors import InputError
+from regionair.sources.cnemc_archive import parse_archive
 from regionair.sources.containers import (  # noqa: F401  (part of this module's API)
     XLSX_MAX_MEMBERS,
     XLSX_MAX_RATIO,
@@ -109,6 +110,7 @@ from regionair.sources.plausibility import (
     short_records,
     take_refusals,
 )
+from regionair.sources.quotsoft import parse_sites_day
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -455,7 +457,7 @@ def _read_csv_table(text: str, name: str, max_rows: int) -> _CsvText:
 
 
 def _read_xlsx(data: bytes, name: str, max_rows: int) -> dict[str, list[tuple]]:
-    import openpyxl
+    import openpyxl  # openpyxl loads only when a workbook is read or written
 
     sheets: dict[str, list[tuple]] = {}
     total = 0
@@ -1314,8 +1316,6 @@ def preview_upload(
 
 
 def _delegate(kind: str, text: str, ctx: _Ctx, known, encoding, convention, units_r, tz) -> UploadPreview:
-    from regionair.sources.cnemc_archive import parse_archive
-    from regionair.sources.quotsoft import parse_sites_day
 
     if convention == "hour-beginning":
         raise InputError(f"{kind} files are hour-ending by definition (standards.md §6.1); drop time_convention",

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from regionair.core import region
 from regionair.core.aqi import edition_for
 from regionair.core.i18n import MISSING, column_label, fmt_value, join_names, pair_text, t, value_label
 from regionair.render import charts
@@ -36,7 +37,6 @@ def frame_filters() -> Filters:
 
 
 def _station_codes() -> list[str]:
-    from regionair.core import region
 
     return list(region.stations()["code"])
 
@@ -116,7 +116,9 @@ def _leave_legacy_routing(title_key: str) -> None:
     would then run the page without the frame and lose its URL state. Switch to the entry script
     with the same query parameters plus ``_page``; app.py routes on from there.
     """
-    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.pages_manager import (
+        PagesManager,  # Streamlit runtime internals, only inside a running app
+    )
 
     if PagesManager.uses_pages_directory:
         params = {k: st.query_params.get_all(k) for k in st.query_params}
@@ -177,7 +179,9 @@ def slug(text: str) -> str:
 
 
 def _audit_export(filename: str) -> None:
-    from regionair.ui.auth import record
+    from regionair.ui.auth import (
+        record,  # imported on use: the two modules import each other's layer at start-up
+    )
 
     record("export", filename)
 

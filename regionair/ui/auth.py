@@ -41,6 +41,7 @@ from regionair.accounts.auth import (
 from regionair.core.i18n import t
 from regionair.errors import ConfigError, RegionairError, StoreError
 from regionair.store import audit
+from regionair.ui.data import get_store
 from regionair.ui.text import md
 
 _KEY = "_regionair_user"
@@ -66,7 +67,7 @@ def _role_name(role: str | None) -> str:
 
 
 def _secret_paths() -> list[str]:
-    from streamlit import config
+    from streamlit import config  # Streamlit runtime internals, only inside a running app
 
     return list(config.get_option("secrets.files") or [])
 
@@ -106,7 +107,9 @@ def mode() -> str:
 
 
 def _session_id() -> str:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.runtime.scriptrunner import (
+        get_script_run_ctx,  # Streamlit runtime internals, only inside a running app
+    )
 
     ctx = get_script_run_ctx()
     if ctx is not None and getattr(ctx, "session_id", None):
@@ -152,7 +155,6 @@ def allowed(permission: str) -> bool:
 
 
 def _store():
-    from regionair.ui.data import get_store
 
     return get_store()
 

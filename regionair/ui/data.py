@@ -6,8 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from regionair.analysis.dust import marks
+from regionair.analysis.evaluation import store_area_daily, store_station_daily
+from regionair.analysis.latest import station_latest, unit_kpis
+from regionair.core import region
+from regionair.core.aqi import hourly_aqi, natural_day
 from regionair.core.nomenclature import SOURCE_PRECEDENCE
-from regionair.store import Store, resolve_store_path
+from regionair.store import Store, StoreDamageWarning, resolve_store_path
+from regionair.warnings.desk import warnings_report
 from regionair.warnings.schemes import DEFAULT_SCHEME
 
 
@@ -92,7 +98,6 @@ def earliest_time() -> pd.Timestamp | None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _warnings(version: tuple, at, scheme: str, band: float, history_days: int, issued_by=None) -> dict:
-    from regionair.warnings.desk import warnings_report
 
     store = get_store()
     start = at - pd.Timedelta(days=history_days)
@@ -132,7 +137,6 @@ def warning_counts(at) -> dict[str, int]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _now_tables(version: tuple, at, edition: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from regionair.analysis.latest import station_latest, unit_kpis
 
     recent = get_store().hourly(at - pd.Timedelta(hours=47), at, prefer=SOURCE_PRECEDENCE)
     if recent.empty:
@@ -149,8 +153,6 @@ def now_tables(at, edition: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _unit_results(version: tuple, start, end, edition: str, level: str) -> pd.DataFrame:
-    from regionair.core import region
-    from regionair.core.aqi import hourly_aqi
 
     # area means computed in the store (DuckDB) — the same numbers as region.aggregate, without loading
     # every station-hour into pandas; then the AQI of those means (HJ 633-2026 §4.2.1)
@@ -163,14 +165,12 @@ def _unit_results(version: tuple, start, end, edition: str, level: str) -> pd.Da
 
 def natural_days(start, end) -> tuple:
     """Natural days (Beijing) holding the hour-ending stamps ``start`` … ``end``."""
-    from regionair.core.aqi import natural_day
 
     return natural_day(pd.Timestamp(start)), natural_day(pd.Timestamp(end))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _unit_daily(version: tuple, start, end, edition: str, level: str = "jurisdiction") -> pd.DataFrame:
-    from regionair.analysis.evaluation import store_area_daily
 
     # HJ 663 city values: each station's valid daily values first, then their mean (analysis.evaluation) —
     # the same numbers as the CLI (daily --by jurisdiction, evaluate), the briefing and the exports
@@ -181,7 +181,6 @@ def _unit_daily(version: tuple, start, end, edition: str, level: str = "jurisdic
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _station_days(version: tuple, d0, d1) -> pd.DataFrame:
-    from regionair.analysis.evaluation import store_station_daily
 
     return store_station_daily(get_store(), d0, d1)
 
@@ -205,7 +204,6 @@ def unit_daily(start, end, edition: str = "auto", level: str = "jurisdiction") -
 
 def dust_marks() -> pd.DataFrame:
     """Dust days marked on the rankings page (read each run: marks are records, not data — never stale)."""
-    from regionair.analysis.dust import marks
 
     return marks(get_store())
 
@@ -235,9 +233,8 @@ def synthetic() -> bool:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _damage(key: tuple) -> pd.DataFrame:
-    import warnings as _w
+    import warnings as _w  # the module defines its own name `warnings`
 
-    from regionair.store import StoreDamageWarning
 
     with _w.catch_warnings():  # the page says it in words (ui.damage_banner); no console noise per session
         _w.simplefilter("ignore", StoreDamageWarning)

@@ -25,6 +25,8 @@ from regionair.render.bundle import (
     safe_name,
     store_metadata,
 )
+from regionair.ui import data
+from regionair.ui.auth import allowed
 
 _KEY = "_regionair_bundle_items"
 
@@ -76,13 +78,11 @@ def bundle_data(charts: list[ChartItem], meta: dict, store, status: dict) -> byt
 
 def bundle_button(f, page: str, *, extra: dict | None = None, key: str | None = None) -> None:
     """Download button for the zip of this run's charts (nothing when the page showed no chart)."""
-    from regionair.ui.auth import allowed
 
     charts = items()
     if not charts or st.session_state.get(_KEY + "_shown") or not allowed("export"):
         return  # nothing to export, the page already offered its own bundle in this run, or a viewer
     st.session_state[_KEY + "_shown"] = True
-    from regionair.ui import data
 
     filters = {"lang": f.lang, "period": f.period, "units": f.units, "stations": f.stations,
                "pollutant": f.pollutant, "resolution": f.resolution, "edition": f.edition,

@@ -50,6 +50,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from regionair.core.region import jurisdictions
 from regionair.errors import InputError
 
 log = logging.getLogger("regionair.warnings.alerts")
@@ -142,7 +143,6 @@ class Event:
 
 def _jname(j: str) -> str:
     try:
-        from regionair.core.region import jurisdictions
 
         t = jurisdictions().set_index("id")["name_zh"]
         return str(t.get(j, j))

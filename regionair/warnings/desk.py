@@ -39,6 +39,7 @@ import pandas as pd
 from regionair.analysis import near_threshold as nt
 from regionair.analysis.forecast import critical_days, forecast_daily
 from regionair.core.nomenclature import beijing_time
+from regionair.core.region import jurisdictions, neighbour_pairs
 from regionair.errors import InputError
 from regionair.warnings.schemes import DEFAULT_SCHEME, Scheme, level_met, load_scheme
 
@@ -202,7 +203,6 @@ def active_warnings(timeline: pd.DataFrame, at, scheme: str | Scheme = DEFAULT_S
 
 def prefectures() -> dict[str, str]:
     """Jurisdiction id → prefecture (the ``parent``, or the unit itself when its parent is the region)."""
-    from regionair.core.region import jurisdictions
 
     jt = jurisdictions()
     jt = jt[jt["level"] == "jurisdiction"] if "level" in jt.columns else jt
@@ -229,7 +229,6 @@ def regional_lifting(rolling: pd.DataFrame, at, *, below: float = 150, hours: in
     meeting the < ``below`` for ``hours`` test at that hour).
     """
     if neighbours is None:
-        from regionair.core.region import neighbour_pairs
 
         neighbours = neighbour_pairs()
     pref = prefectures() if prefecture is None else prefecture
