@@ -5,7 +5,7 @@ import streamlit as st
 
 from regionair import ui
 from regionair.core import region
-from regionair.core.i18n import t
+from regionair.core.i18n import join_names, t
 from regionair.errors import RegionairError
 from regionair.render import charts
 from regionair.render.tables import to_csv_bytes, to_xlsx_bytes
@@ -15,7 +15,6 @@ from regionair.ui.filters import place_names
 
 f = ui.page("page_data")
 lang = f.lang
-zh = lang == "zh"
 store = ui.data.get_store()
 
 st.subheader(t("sources", lang))
@@ -24,7 +23,7 @@ ui.table(ui.data.freshness(), {"source": ("来源", "Source"), "time": ("最新�
                                "stations_total": ("站点总数", "Stations in store")}, lang)
 gaps = store.gaps()
 if len(gaps):
-    st.caption(("未发布/缺失的时次（数据源缺口）：" if zh else "Hours not published by the source (gaps): ") + str(len(gaps)))
+    st.caption(t("dt_gaps", lang, n=len(gaps)))
 
 st.subheader(t("ingest_log", lang))
 log = store.ingest_log()
@@ -47,13 +46,11 @@ st.subheader(t("catalogue", lang))
 check = region.point_in_polygon_check()
 disagree = check[check["status"] == "disagree"]
 if len(disagree):
-    st.warning(("站点标注与所在行政区多边形不一致（已标记待核，不作猜测）：" if zh else
-                "Publisher label and polygon disagree (flagged for review, not guessed): ") + ", ".join(disagree["code"]))
+    st.warning(t("dt_label_polygon", lang, codes=join_names(disagree["code"], lang)))
 ui.table(check, None, lang, names=place_names(lang))
 new = store.records("new_stations")
 if len(new):
-    st.info(("数据中首次出现、尚未入目录的站点（待核）：" if zh else "Stations first seen in data, not yet in the catalogue: ")
-            + ", ".join(new["code"].astype(str)))
+    st.info(t("dt_new_stations", lang, codes=join_names(new["code"].astype(str), lang)))
 
 st.subheader(t("upload", lang))
 up = st.file_uploader("CSV / XLSX", type=["csv", "xlsx"], key="upload_file") if auth.require_role("admin", stop=False) else None

@@ -14,7 +14,7 @@ from regionair.warnings.schemes import list_schemes, load_scheme
 
 f = ui.page("page_warnings")
 lang = f.lang
-level_col = "level_zh" if lang == "zh" else "level"  # the scheme's level names come in both languages
+level_col = {"zh": "level_zh", "en": "level"}[lang]  # the scheme's level names come in both languages
 names = f.unit_names()
 
 

@@ -856,4 +856,4 @@ def reason_text(reasons: str, lang: str = "zh") -> str:
         p, _, why = code.rpartition(":")
         label = indicator_label(p, lang) if p else ""
         parts.append(t(f"eval_reason_{why}", lang, p=label) if p else t(f"eval_reason_{why}", lang))
-    return ("；" if lang == "zh" else "; ").join(parts)
+    return t("clause_sep", lang).join(parts)

@@ -74,6 +74,11 @@ from regionair.store import Store
 from regionair.warnings.desk import warnings_report
 
 FORMATS = ("docx", "pdf", "html")
+#: Document typography per language: Chinese briefings follow the official-document layout (GB/T 9704: 仿宋
+#: body, 黑体 headings, numbered （一）…), English ones a plain serif layout.
+TYPOGRAPHY = {"zh": {"cjk": True, "serif": "FangSong", "east": "仿宋_GB2312", "size": 14, "line": 26, "code": "zh-CN"},
+              "en": {"cjk": False, "serif": "Times New Roman", "east": "Times New Roman", "size": 11, "line": 15,
+                     "code": "en"}}
 #: The briefing's sections, in document order: :attr:`Briefing.paragraphs` and the meeting page use these names.
 SECTIONS = ("summary", "local_vs_corps", "episodes", "primary", "warnings", "data_quality", "figures", "minutes")
 #: Its tables (:func:`tables`), in document order; "actions" only with minutes, "derivation" with the annex.
@@ -430,7 +435,7 @@ def _figures(b: Briefing, h, ju, dj, measures, edition: str) -> list[ChartItem]:
                             on="station", how="inner")
     side = region.jurisdictions().set_index("id")["side"]
     st_tbl["side"] = st_tbl["jurisdiction"].map(side).fillna("地方")
-    st_tbl["name"] = st_tbl["name_zh" if lang == "zh" else "name_en"]
+    st_tbl["name"] = st_tbl[f"name_{lang}"]
     st_tbl = st_tbl[["station", "name", "jurisdiction", "side", "longitude", "latitude", "aqi", "category",
                      "primary_pollutants"]]
     bounds = region.boundaries(level="district")
@@ -687,7 +692,7 @@ FIGURE_CAPTIONS = {"map": ("图1 ", "Figure 1. "), "trend": ("图2 ", "Figure 2.
 
 def _numeral(i: int, lang: str) -> str:
     """Item numbers of the caveats list: （一）…（十）, then 11. … in Chinese; 1. 2. … in English."""
-    return "一二三四五六七八九十"[i - 1] if lang == "zh" and i <= 10 else str(i)
+    return "一二三四五六七八九十"[i - 1] if TYPOGRAPHY[lang]["cjk"] and i <= 10 else str(i)
 
 
 def blocks(b: Briefing) -> list[tuple]:
@@ -750,13 +755,13 @@ def _docx_styles(doc, lang: str) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH  # python-docx loads only when a DOCX briefing is written
     from docx.shared import Pt, RGBColor  # python-docx loads only when a DOCX briefing is written
 
-    serif = "FangSong" if lang == "zh" else "Times New Roman"
+    ty = TYPOGRAPHY[lang]
     sty = doc.styles
     normal = sty["Normal"]
     normal.font.name = "Times New Roman"
-    normal.font.size = Pt(14 if lang == "zh" else 11)
-    _set_east_asian(normal, "仿宋_GB2312" if lang == "zh" else serif)
-    normal.paragraph_format.line_spacing = Pt(26 if lang == "zh" else 15)
+    normal.font.size = Pt(ty["size"])
+    _set_east_asian(normal, ty["east"])
+    normal.paragraph_format.line_spacing = Pt(ty["line"])
 
     def para(name, base="Normal", size=None, bold=None, align=None, east=None, indent=None, before=None, after=None,
              colour=None, line=None):
@@ -783,7 +788,7 @@ def _docx_styles(doc, lang: str) -> None:
             s.paragraph_format.line_spacing = Pt(line)
         return s
 
-    zh = lang == "zh"
+    zh = TYPOGRAPHY[lang]["cjk"]  # the GB/T 9704 official-document layout
     t = para("Title", size=22 if zh else 18, bold=not zh, align=WD_ALIGN_PARAGRAPH.CENTER,
              east="方正小标宋简体" if zh else None, before=12, after=6, colour="000000", line=32)
     t.font.name = "Times New Roman"
@@ -855,7 +860,7 @@ def to_docx(b: Briefing, *, problems: list[str] | None = None) -> bytes:
     doc.core_properties.title = b.title
     doc.core_properties.subject = _period_text(b)
     doc.core_properties.author = "RegionAir"
-    doc.core_properties.language = "zh-CN" if b.lang == "zh" else "en"
+    doc.core_properties.language = TYPOGRAPHY[b.lang]["code"]
     usable = Mm(210 - 28 - 26)
     style_of = {"title": "Title", "issuer": "RA Issuer", "number": "RA Number", "subtitle": "RA Subtitle",
                 "note": "RA Note", "p": "RA Body", "date": "RA Date"}
@@ -963,7 +968,7 @@ def to_html(b: Briefing, *, problems: list[str] | None = None) -> str:
     Without figures: text-only with a warning at the top, as :func:`to_docx`.
     """
     e = html.escape
-    parts = [f'<!DOCTYPE html><html lang="{"zh-CN" if b.lang == "zh" else "en"}"><head><meta charset="utf-8">'
+    parts = [f'<!DOCTYPE html><html lang="{TYPOGRAPHY[b.lang]["code"]}"><head><meta charset="utf-8">'
              f"<title>{e(b.title)}</title><style>{_CSS}</style></head><body class=\"lang-{b.lang}\">"]
     problem = b.draw_figures()
     if problem:

@@ -30,16 +30,6 @@ from regionair.ui.auth import allowed
 
 _KEY = "_regionair_bundle_items"
 
-_TEXT = {
-    "bundle": ("导出本页数据包（图片PNG/SVG＋数据＋元数据）", "Export bundle (PNG/SVG + data + metadata)"),
-    "bundle_help": ("将本页全部图表（PNG 2×、SVG）、图表数据（CSV、XLSX）与 metadata.json 打包为 zip",
-                    "Zip of every chart on this page (PNG 2×, SVG), its data (CSV, XLSX) and metadata.json"),
-}
-
-
-def _t(key: str, lang: str) -> str:
-    zh, en = _TEXT[key]
-    return zh if lang == "zh" else en
 
 
 def reset() -> None:
@@ -97,10 +87,10 @@ def bundle_button(f, page: str, *, extra: dict | None = None, key: str | None = 
         status.pop("error", None)
     elif status.get("error"):
         st.warning(t("render.bundle_failed", f.lang, error=status.pop("error")), icon=":material/image_not_supported:")
-    label = t("render.bundle_data_only", f.lang) if problem else _t("bundle", f.lang)
+    label = t("render.bundle_data_only", f.lang) if problem else t("ex_bundle", f.lang)
     # the store's versions and ingest times are read on click, not on every run (they cost ~10 % of a
     # session's server time; bench/ANALYSIS.md, concurrency)
     st.download_button(label, data=lambda: bundle_data(charts, meta, store, status),
                        file_name=f"regionair_{safe_name(page)}_{period}_bundle.zip", mime="application/zip",
-                       help=_t("bundle_help", f.lang), icon=":material/folder_zip:", on_click="ignore",
+                       help=t("ex_bundle_help", f.lang), icon=":material/folder_zip:", on_click="ignore",
                        key=key or f"bundle_{page}")
