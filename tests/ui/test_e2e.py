@@ -4,6 +4,7 @@ headless Debian Chromium driven by Playwright through every page; screenshots in
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,10 +86,11 @@ def test_filters_survive_a_language_switch_and_later_changes(dashboard, browser)
         sb = page.locator('[data-testid="stSidebar"]')
         assert "units=urumqi%2Cchangji" in page.url or "units=urumqi,changji" in page.url
         sb.get_by_text("English", exact=True).click()
+        page.wait_for_url(re.compile(r"lang=en"), timeout=60_000)
         _settle(page)
-        assert "lang=en" in page.url
         sb.locator('[data-testid="stSelectbox"]').first.click()  # the period
         page.get_by_role("option", name="Last 7 days").click()
+        page.wait_for_url(re.compile(r"period=7d"), timeout=60_000)
         _settle(page)
         url = page.url.replace("%2C", ",")
         assert "period=7d" in url and "units=urumqi,changji" in url, url
