@@ -12,6 +12,8 @@ from regionair.render.tables import to_csv_bytes, to_xlsx_bytes
 from regionair.sources.upload import preview_upload
 from regionair.ui import auth
 from regionair.ui.filters import place_names
+from regionair.ui.text import md
+from regionair.views.data import published_overlap
 
 f = ui.page("page_data")
 lang = f.lang
@@ -56,15 +58,17 @@ st.subheader(t("upload", lang))
 up = st.file_uploader("CSV / XLSX", type=["csv", "xlsx"], key="upload_file") if auth.require_role("admin", stop=False) else None
 if up is not None:
     c1, c2, c3 = st.columns(3)
-    layout = c1.selectbox("layout", ["auto", "long", "wide", "cnemc-archive", "quotsoft", "station-workbook"], key="up_layout")
-    convention = c2.selectbox("time", ["auto", "hour-ending", "hour-beginning"], key="up_time")
-    station = c3.text_input("station code (workbook)", key="up_station") or None
+    layout = c1.selectbox(t("up_layout", lang), ["auto", "long", "wide", "cnemc-archive", "quotsoft", "station-workbook"],
+                          key="up_layout", format_func=lambda v: t(f"up_layout_{v}", lang))
+    convention = c2.selectbox(t("up_time", lang), ["auto", "hour-ending", "hour-beginning"], key="up_time",
+                              format_func=lambda v: t(f"up_time_{v}", lang))
+    station = c3.text_input(t("up_station", lang), key="up_station", placeholder="1490A") or None
     try:
         preview = preview_upload(up.getvalue(), up.name, layout=layout,
                                  time_convention=None if convention == "auto" else convention, station=station,
                                  known_stations=region.stations()["code"])
     except RegionairError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
     else:
         c = preview.counts
         st.write(t("upload_summary", lang, file=preview.filename, records=c["records"], flagged=c["records_flagged"],
@@ -76,12 +80,19 @@ if up is not None:
         if preview.issues:
             ui.table(preview.issues_frame(), None, lang)
         ui.table(preview.frame.head(200), None, lang)
+        # an upload overrides what a network published for the same station-hour (SOURCE_PRECEDENCE): say how
+        # many, and ask before storing
+        replaced = published_overlap(store, preview.frame) if preview.has_records else 0
+        agreed = True
+        if replaced:
+            st.warning(t("upload_replaces", lang, n=replaced), icon=":material/swap_horiz:")
+            agreed = st.checkbox(t("upload_replaces_ok", lang, n=replaced), key="up_replace_ok")
         # what is fine is stored, what was refused is not (as `ingest --source upload`; README)
-        if preview.has_records and st.button(t("upload_ingest", lang), type="primary", key="up_go"):
+        if preview.has_records and st.button(t("upload_ingest", lang), type="primary", key="up_go", disabled=not agreed):
             try:
                 result = store.ingest_hourly(preview.frame.assign(source="upload"), source="upload")
             except RegionairError as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
             else:
                 auth.record("upload", f"{up.name}: added {result.added}, updated {result.updated}, "
                             f"refused {len(preview.refusals)}", target="hourly")
