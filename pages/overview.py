@@ -67,6 +67,9 @@ ui.table(show, {name_col: TEXT["jurisdiction"], "aqi": TEXT["aqi"], "category": 
                 "primary_pollutants": TEXT["primary"], "day_aqi": TEXT["today_running"], "aqi_change": TEXT["change_1h"],
                 "side": TEXT["side"], "time": TEXT["time_short"], "n_stations": TEXT["n_national_stations"]}, lang)
 
+# how a city daily value is computed, one click away (HJ 663: the stations' valid daily values first)
+ui.explain.expander(f, list(f.units), ui.explain.recent_days(f), key="explain")
+
 st.subheader(t("worst_stations", lang))
 worst = latest.head(8)  # station_latest is sorted by AQI, highest first
 wfig = charts.aqi_bars(worst.assign(label=worst["station"] + " " + worst[name_col].astype(str)), x="label",

@@ -8,7 +8,7 @@ from regionair import ui
 from regionair.analysis import dust as dust_days
 from regionair.analysis import evaluation as ev
 from regionair.core import standards
-from regionair.core.i18n import EVAL_COLUMNS, category_name, fmt_value, join_names, primary_label, t
+from regionair.core.i18n import EVAL_COLUMNS, join_names, t
 from regionair.render import charts
 from regionair.ui import auth
 
@@ -56,40 +56,10 @@ ui.table(rank, {c: EVAL_COLUMNS[c] for c in (
     "good_day_share_change")}, lang)
 
 # ---- explain this number: the derivation of one city daily value
-with st.expander(t("eval_explain", lang), icon=":material/calculate:"):
-    e1, e2 = st.columns(2)
-    with_days = daily.dropna(subset=["aqi"])
-    unit = e1.selectbox(t("jurisdiction", lang), list(rank["jurisdiction"]), key="explain_unit",
-                        format_func=lambda u: names.get(u, u))
-    days = sorted(with_days.loc[with_days["jurisdiction"] == unit, "date"], reverse=True)
-    day = e2.selectbox(t("eval_day", lang), days, key="explain_day", format_func=lambda d: f"{d:%Y-%m-%d}") if days else None
-    x = ev.explain(unit, day, ui.data.station_days(day, day), edition=f.edition) if day is not None else None
-    if x is None or pd.isna(x.result["aqi"]):
-        st.caption(t("eval_explain_none", lang))
-    else:
-        n = int((x.stations["status"] == "counted").sum())
-        st.markdown(t("eval_explain_result", lang, unit=names.get(unit, unit), date=f"{day:%Y-%m-%d}",
-                      aqi=fmt_value(x.result["aqi"], "aqi"), category=category_name(x.result["level"], lang),
-                      primary=primary_label(x.result["primary_pollutants"], lang), n=n, m=len(x.stations) - n))
-        st.markdown(f"**{t('eval_stations_title', lang)}**")
-        stations = x.stations.assign(name=x.stations[f"name_{lang}"],
-                                     reasons=x.stations["reasons"].map(lambda r: ev.reason_text(r, lang)))
-        ui.table(stations, {"station": EVAL_COLUMNS["station"], "name": EVAL_COLUMNS["name"],
-                            "status": EVAL_COLUMNS["status"], "reasons": EVAL_COLUMNS["reasons"],
-                            **{p: (ev.indicator_label(p, "zh"), ev.indicator_label(p, "en")) for p in ev.INDICATORS}},
-                 lang)
-        st.markdown(f"**{t('eval_city_title', lang)}**")
-        city = x.city[x.city["scored"]].assign(indicator=lambda c: c["indicator"].map(lambda p: ev.indicator_label(p, lang)))
-        ui.table(city, {c: EVAL_COLUMNS[c] for c in ("indicator", "value", "n_stations", "iaqi", "primary")}, lang)
-        st.markdown(f"**{t('eval_rules_title', lang)}**")
-        rules = x.clauses().assign(rule=lambda r: r["rule"].map(lambda k: t(f"eval_rule_{k}", lang)),
-                                   clause=lambda r: [t(f"eval_clause_{k}", lang) for k in x.rules])
-        ui.table(rules, {c: EVAL_COLUMNS[c] for c in ("rule", "clause", "found")}, lang)
-        # the derivation goes into the page's export bundle too (data only)
-        tag = f"explain_{unit}_{day:%Y%m%d}"
-        ui.export.register(None, x.stations, f"{tag}_stations", t("eval_stations_title", lang))
-        ui.export.register(None, x.city, f"{tag}_city", t("eval_city_title", lang))
-        ui.export.register(None, x.clauses(), f"{tag}_rules", t("eval_rules_title", lang))
+with_days = daily.dropna(subset=["aqi"])
+ui.explain.expander(f, list(rank["jurisdiction"]),
+                    lambda unit: sorted(with_days.loc[with_days["jurisdiction"] == unit, "date"], reverse=True),
+                    key="explain")
 
 # ---- dust days: marks (analysts and admins; audited) and suggestions from the data (never applied by themselves)
 with st.expander(t("eval_marks", lang), icon=":material/air:"):

@@ -96,6 +96,9 @@ with c4:
     else:
         st.write(t("wd_none", lang))
 
+# how a city daily value is computed, one click away (HJ 663: the stations' valid daily values first)
+ui.explain.expander(f, list(f.units), ui.explain.recent_days(f), key="explain")
+
 st.subheader(t("wd_critical", lang))
 crit = report["critical_days"]
 if len(crit):

@@ -18,7 +18,7 @@ from regionair.core.i18n import MISSING, column_label, fmt_value, join_names, pa
 from regionair.render import charts
 from regionair.render.exports import for_people
 from regionair.render.tables import to_csv_bytes, to_xlsx_bytes
-from regionair.ui import data, export
+from regionair.ui import data, explain, export  # noqa: F401  (ui.explain: part of the pages API)
 from regionair.ui.filters import Filters, render_filters
 from regionair.ui.text import md
 

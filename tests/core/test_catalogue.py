@@ -12,7 +12,8 @@ from regionair.core import i18n
 
 #: Templates whose languages word a value differently: date formats, and 高/低 + a size against a signed number.
 DIFFERENT_FIELDS = {"rp_fmt_day", "rp_fmt_time", "rp_day_same_year", "rp_p_sides"}
-ENTRIES = [(s, k, v) for s, table in (("columns", i18n.COLUMNS), ("values", i18n.VALUES), ("text", i18n.TEXT))
+ENTRIES = [(s, k, v) for s, table in (("columns", i18n.COLUMNS), ("values", i18n.VALUES), ("text", i18n.TEXT),
+                                       ("eval_columns", i18n.EVAL_COLUMNS))
            for k, v in table.items()]
 
 

@@ -109,3 +109,18 @@ def test_presentation_mode_hides_the_sidebar_and_has_a_way_back(store_path, monk
     assert not at.exception
     assert at.toggle(key="pres").value is False and "pres" not in at.query_params
     assert any("回看模式" in w.value for w in at.warning)
+
+
+def test_overview_explains_yesterdays_city_value(store_path, monkeypatch):
+    """Issue 15 §4: on the overview the derivation of a city daily value is one click away — the last complete
+    day before "now" (the running day is not a daily value yet)."""
+    from regionair.analysis.evaluation import jurisdiction_daily
+    from regionair.store import Store
+
+    at = _run("overview", store_path, monkeypatch, at="2022-01-03T10:00")
+    assert at.selectbox(key="explain_unit").value == "urumqi"
+    assert at.selectbox(key="explain_day").value == dt.date(2022, 1, 2)
+    h = Store(store_path).hourly("2022-01-02 01:00", "2022-01-03 00:00")
+    d = jurisdiction_daily(h).set_index("jurisdiction").loc["urumqi"]
+    shown = " ".join(m.value for m in at.markdown)
+    assert "2022-01-02" in shown and f"AQI {int(d['aqi'])}" in shown.replace("AQI **", "AQI ").replace("**", "")
