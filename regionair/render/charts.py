@@ -339,7 +339,8 @@ def heatmap(matrix: pd.DataFrame, *, title: str, zmin=-1, zmax=1, colorscale="Rd
                                y=[str(i) for i in matrix.index], zmin=zmin, zmax=zmax, colorscale=colorscale,
                                texttemplate="%{z:" + fmt + "}" if small else None, xgap=1, ygap=1))
     fig.update_layout(template=template(presentation), title=title,
-                      yaxis=dict(autorange="reversed", dtick=1, type="category"), xaxis=dict(type="category"),
+                      yaxis=dict(autorange="reversed", dtick=1, type="category"),
+                      xaxis=dict(type="category", side="top"),  # labels above: the source footer stays free below
                       height=max(360, 22 * matrix.shape[0] + 160))
     return fig
 
