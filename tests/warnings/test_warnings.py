@@ -531,10 +531,9 @@ def test_report_with_forecast_and_cli(cnemc_2022_region, monkeypatch, capsys):
         def model_aq(self, start=None, end=None, **kw):
             return model
 
-    import regionair.store
-
-    monkeypatch.setattr(regionair.store, "Store", FakeStore)
     from regionair.cli import warning_commands as warnings_cli
+
+    monkeypatch.setattr(warnings_cli, "Store", FakeStore)  # the command's own name for the store class
 
     p = argparse.ArgumentParser()
     warnings_cli.add_command(p.add_subparsers(dest="command"))
