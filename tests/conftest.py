@@ -41,3 +41,32 @@ def server():
 
     with FakeServer() as srv:
         yield srv
+
+
+@pytest.fixture
+def no_chromium(tmp_path, monkeypatch):
+    """A machine without any browser (and without fontconfig): nothing on PATH, none at the usual places, no
+    browser variable. Shared by the deadline and doctor tests."""
+    from regionair.render import bundle
+
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(bundle, "TYPICAL_PATHS", ())
+    monkeypatch.delenv("REGIONAIR_CHROMIUM", raising=False)
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+
+    bundle.reset_render_failures()
+    yield empty
+    bundle.reset_render_failures()
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory):
+    """A store holding the bundled real sample (data/sample), for tests that only read it."""
+    from regionair.sources.cnemc_archive import read_archive
+    from regionair.store import Store
+
+    path = tmp_path_factory.mktemp("sample_store")
+    Store(path).ingest_hourly(read_archive(Path(__file__).resolve().parents[1] / "data" / "sample"), source="cnemc-archive")
+    return path

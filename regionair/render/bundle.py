@@ -309,7 +309,9 @@ def _worker_main() -> None:  # pragma: no cover - runs in the child (tests/test_
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
-                        box["data"] = fig.to_image(format=spec["format"], scale=spec["scale"],
+                        # deadline: this runs in the render child, which the parent kills (with Chromium) at
+                        # render_timeout(); the join loop below also stops when kaleido's browser dies
+                        box["data"] = fig.to_image(format=spec["format"], scale=spec["scale"],  # timeout: parent kill
                                                    width=spec["width"], height=spec["height"])
                 except BaseException as exc:  # noqa: BLE001 - handed to the parent as text
                     box["error"] = f"{type(exc).__name__}: {exc}"

@@ -30,26 +30,12 @@ def _exe(folder: Path, name: str, body: str) -> Path:
     return p
 
 
-@pytest.fixture
-def bare_path(tmp_path, monkeypatch):
-    """A machine without Chromium and without fontconfig (nothing on PATH, nothing at the usual places)."""
-    from regionair.render import bundle
-
-    empty = tmp_path / "bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    monkeypatch.setattr(bundle, "TYPICAL_PATHS", ())
-    monkeypatch.delenv("REGIONAIR_CHROMIUM", raising=False)
-    monkeypatch.delenv("BROWSER_PATH", raising=False)
-    bundle.reset_render_failures()
-    yield empty
-    bundle.reset_render_failures()
 
 
 # ------------------------------------------------------------------------------------------------ chromium
 
 
-def test_no_chromium(bare_path):
+def test_no_chromium(no_chromium):
     c = doctor.check_chromium(5)
     assert c.status == FAIL
     assert "none of chromium, chromium-browser" in c.detail and "make system" in c.fix
@@ -85,26 +71,26 @@ def test_chromium_that_answers(tmp_path, monkeypatch):
 # ------------------------------------------------------------------------------------------------ fonts
 
 
-def test_fonts_without_fontconfig(bare_path):
+def test_fonts_without_fontconfig(no_chromium):
     c = doctor.check_fonts(5)
     assert c.status == FAIL and "fc-list (fontconfig) is not installed" in c.detail
     assert "fonts-noto-cjk" in c.fix
 
 
-def test_fonts_none_with_chinese_glyphs(bare_path):
-    _exe(bare_path, "fc-list", "exit 0")
+def test_fonts_none_with_chinese_glyphs(no_chromium):
+    _exe(no_chromium, "fc-list", "exit 0")
     c = doctor.check_fonts(5)
     assert c.status == FAIL and "no font with Chinese glyphs" in c.detail and "apt-get install fonts-noto-cjk" in c.fix
 
 
-def test_fonts_listed(bare_path):
-    _exe(bare_path, "fc-list", "printf 'Noto Sans CJK SC,Noto Sans CJK JP\\nWenQuanYi Micro Hei\\n'")
+def test_fonts_listed(no_chromium):
+    _exe(no_chromium, "fc-list", "printf 'Noto Sans CJK SC,Noto Sans CJK JP\\nWenQuanYi Micro Hei\\n'")
     c = doctor.check_fonts(5)
     assert c.status == OK and c.detail == "3 families with Chinese glyphs, including Noto Sans CJK SC"
 
 
-def test_fonts_without_noto(bare_path):
-    _exe(bare_path, "fc-list", "echo 'WenQuanYi Micro Hei'")
+def test_fonts_without_noto(no_chromium):
+    _exe(no_chromium, "fc-list", "echo 'WenQuanYi Micro Hei'")
     c = doctor.check_fonts(5)
     assert c.status == OK and "Noto Sans CJK SC, the charts' first choice, is not among them" in c.detail
 

@@ -284,21 +284,6 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.fixture
-def no_chromium(tmp_path, monkeypatch):
-    """A machine without any browser: nothing on PATH, none at the usual places, no browser variable."""
-    from regionair.render import bundle
-
-    empty = tmp_path / "bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    monkeypatch.setattr(bundle, "TYPICAL_PATHS", ())
-    monkeypatch.delenv("REGIONAIR_CHROMIUM", raising=False)
-    monkeypatch.delenv("BROWSER_PATH", raising=False)
-
-    bundle.reset_render_failures()
-    yield empty
-    bundle.reset_render_failures()
 
 
 @pytest.fixture

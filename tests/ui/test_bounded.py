@@ -33,13 +33,8 @@ def test_custom_period_is_at_most_five_years():
 
 
 @pytest.fixture(scope="module")
-def store_path(tmp_path_factory):
-    from regionair.sources.cnemc_archive import read_archive
-    from regionair.store import Store
-
-    path = tmp_path_factory.mktemp("bounded_store")
-    Store(path).ingest_hourly(read_archive(ROOT / "data" / "sample"), source="cnemc-archive")
-    return path
+def store_path(sample_store):
+    return sample_store  # read only
 
 
 @pytest.mark.parametrize("page", ["trends", "rankings", "episodes"])

@@ -41,13 +41,8 @@ def test_hour_24_is_the_next_midnight_and_the_span_bounds_it():
 
 
 @pytest.fixture(scope="module")
-def store_path(tmp_path_factory):
-    from regionair.sources.cnemc_archive import read_archive
-    from regionair.store import Store
-
-    path = tmp_path_factory.mktemp("replay_store")
-    Store(path).ingest_hourly(read_archive(ROOT / "data" / "sample"), source="cnemc-archive")
-    return path
+def store_path(sample_store):
+    return sample_store  # read only
 
 
 def _run(page: str, store_path, monkeypatch, **params) -> AppTest:
