@@ -60,7 +60,7 @@ def value_label(value, lang: str = "zh"):
 #: Decimals shown per quantity (column code; pollutant codes cover their 24-h/8-h means and period values).
 #: Concentrations are published as integers in µg/m³ and CO to one decimal in mg/m³ (HJ 633 §7 / CNEMC
 #: practice); indices to 2 decimals (the composite index as CNEMC's monthly reports print it).
-DECIMALS: dict[str, int] = {"aqi": 0, "pm25": 0, "pm10": 0, "so2": 0, "no2": 0, "o3": 0, "o3_8h": 0, "co": 1,
+DECIMALS: dict[str, int] = {"aqi": 0, "iaqi": 0, "pm25": 0, "pm10": 0, "so2": 0, "no2": 0, "o3": 0, "o3_8h": 0, "co": 1,
                             "composite_index": 2, "r": 2, "r_lag0": 2, "r_crit": 2, "p_lead": 2, "p_lag": 2,
                             "support": 2, "distance_km": 0, "shared_border_km": 0, "speed_kmh": 0, "bearing": 0,
                             "wind_from": 0, "longitude": 4, "latitude": 4}

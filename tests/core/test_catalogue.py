@@ -43,3 +43,10 @@ def test_a_broken_entry_is_named(tmp_path):
     f.write_text('[text]\ngood = ["好", "good"]\nbroken = "only one language"\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"\[text\]: \['broken'\]"):
         i18n._load_catalogue(f)
+
+
+def test_one_precision_per_quantity():
+    """IAQI and AQI are integers (HJ 633), CO one decimal in mg/m³, the composite index two; missing is '—'."""
+    assert i18n.fmt_value(134.0, "iaqi") == "134" and i18n.fmt_value(134.0, "iaqi_pm25") == "134"
+    assert i18n.fmt_value(1.83, "co") == "1.8" and i18n.fmt_value(3.91562, "composite_index") == "3.92"
+    assert i18n.fmt_value(float("nan"), "pm25") == "—" and i18n.fmt_value(None, "aqi") == "—"
